@@ -1,0 +1,1 @@
+//! pigeon adapter for mio (work in progress).

@@ -1,0 +1,1 @@
+//! pigeon adapter for std (work in progress).

@@ -1,0 +1,1 @@
+//! pigeon adapter for tokio (work in progress).

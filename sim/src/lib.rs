@@ -1,0 +1,1 @@
+//! pigeon's deterministic network simulator (work in progress).

@@ -1,0 +1,1 @@
+//! Shared helpers for pigeon's scenario and interop tests.
