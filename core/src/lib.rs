@@ -12,52 +12,41 @@
 //! like this: hand it what happened, then drain what it wants done until only a timeout is left.
 //!
 //! ```
-//! # use pigeon::{Datagram, Instant, Machine, Transmit};
-//! # use std::collections::VecDeque;
-//! # use std::time::Duration;
-//! # /// A stand-in machine: echoes every datagram back after 10 ms.
-//! # #[derive(Default)]
-//! # struct Echo { pending: VecDeque<(Instant, Transmit)>, out: VecDeque<Transmit> }
-//! # impl Machine for Echo {
-//! #     type Event = ();
-//! #     fn handle_datagram(&mut self, now: Instant, d: Datagram<'_>) {
-//! #         let t = Transmit { source: d.destination, destination: d.source, payload: d.payload.to_vec() };
-//! #         self.pending.push_back((now + Duration::from_millis(10), t));
-//! #     }
-//! #     fn handle_timeout(&mut self, now: Instant) {
-//! #         while self.pending.front().is_some_and(|(at, _)| *at <= now) {
-//! #             let (_, t) = self.pending.pop_front().unwrap();
-//! #             self.out.push_back(t);
-//! #         }
-//! #     }
-//! #     fn poll_transmit(&mut self) -> Option<Transmit> { self.out.pop_front() }
-//! #     fn poll_event(&mut self) -> Option<()> { None }
-//! #     fn poll_timeout(&self) -> Option<Instant> { self.pending.front().map(|(at, _)| *at) }
-//! # }
-//! let mut machine = Echo::default();
-//! let local = "127.0.0.1:3478".parse().unwrap();
-//! let peer = "127.0.0.1:50000".parse().unwrap();
+//! use pigeon::stun::{BindingServer, ClientConfig, ClientEvent, ServerConfig, StunClient};
+//! use pigeon::{Instant, Machine};
+//! use rand_core::SeedableRng;
+//!
+//! let server_addr = "192.0.2.1:3478".parse().unwrap();
+//! let local = "198.51.100.7:50000".parse().unwrap();
+//! let mut server = BindingServer::new(ServerConfig::new(server_addr));
+//! let rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+//! let mut client = StunClient::new(ClientConfig::default(), Box::new(rng));
 //! let mut now = Instant::ZERO;
 //!
-//! // 1. Something happened: a datagram arrived.
-//! machine.handle_datagram(now, Datagram { source: peer, destination: local, payload: b"hi" });
-//! loop {
-//!     // 2. Drain everything the machine wants done.
-//!     while let Some(transmit) = machine.poll_transmit() {
-//!         // A real driver sends `transmit.payload` from the socket bound to `transmit.source`.
-//!         assert_eq!(transmit.destination, peer);
-//!     }
-//!     while let Some(_event) = machine.poll_event() {}
-//!     // 3. Sleep until the next deadline (or until a datagram arrives), then tell the machine.
-//!     match machine.poll_timeout() {
-//!         Some(deadline) => {
-//!             now = deadline;
-//!             machine.handle_timeout(now);
+//! // 1. A command: ask the server for our mapped address.
+//! client.binding(now, local, server_addr).unwrap();
+//! let mut lose_next = true; // this toy network loses the first request
+//! let mapped = loop {
+//!     // 2. Drain everything the machines want done. A real driver sends `payload` from the
+//!     //    socket bound to `source`; here the network hands it straight to the other side.
+//!     while let Some(request) = client.poll_transmit() {
+//!         if std::mem::take(&mut lose_next) {
+//!             continue;
 //!         }
-//!         None => break,
+//!         server.handle_datagram(now, request.as_datagram());
+//!         while let Some(response) = server.poll_transmit() {
+//!             client.handle_datagram(now, response.as_datagram());
+//!         }
 //!     }
-//! }
-//! assert_eq!(now, Instant::from_millis(10));
+//!     if let Some(ClientEvent::Response { mapped, .. }) = client.poll_event() {
+//!         break mapped;
+//!     }
+//!     // 3. Sleep until the next deadline (or until a datagram arrives), then tell the machine.
+//!     now = client.poll_timeout().expect("the transaction is still running");
+//!     client.handle_timeout(now);
+//! };
+//! assert_eq!(mapped, Some(local));
+//! assert_eq!(now, Instant::from_millis(500)); // RFC 8489 §6.2.1: first retransmission
 //! ```
 //!
 //! Commands are inherent methods that take `now`; their results come back as events.
@@ -67,6 +56,7 @@
 #![warn(missing_docs)]
 
 pub mod io;
+pub mod stun;
 pub mod time;
 
 pub use io::{Datagram, Machine, Transmit};

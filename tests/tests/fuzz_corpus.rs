@@ -3,6 +3,11 @@
 
 use std::path::PathBuf;
 
+#[path = "../../fuzz/bodies/stun.rs"]
+mod stun;
+#[path = "../../fuzz/bodies/stun_server.rs"]
+mod stun_server;
+
 /// Every file of `fuzz/corpus/<target>/`, read into memory; panics if there are none.
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,10 +30,60 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Runs `body` over every input of `target`'s corpus.
-#[allow(dead_code)]
 fn run_corpus(target: &str, body: impl Fn(&[u8])) {
     for (path, bytes) in corpus(target) {
         eprintln!("{}", path.display());
         body(&bytes);
+    }
+}
+
+#[test]
+fn stun_decode() {
+    run_corpus("stun_decode", stun::decode);
+}
+
+#[test]
+fn stun_round_trip() {
+    run_corpus("stun_round_trip", stun::round_trip);
+}
+
+/// The messages `stun::seeds()` builds are in both STUN corpora byte for byte, so the seeds
+/// follow the codec. `PIGEON_WRITE_SEEDS=1 cargo test -p pigeon-tests --test fuzz_corpus`
+/// (re)writes them first.
+#[test]
+fn stun_seeds_are_in_corpus() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    for target in ["stun_decode", "stun_round_trip"] {
+        for (name, bytes) in stun::seeds() {
+            let path = root.join(target).join(name);
+            if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
+                std::fs::write(&path, &bytes).expect("writable corpus");
+            }
+            let stored = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
+            assert_eq!(stored, bytes, "{} is stale", path.display());
+        }
+    }
+}
+
+#[test]
+fn stun_server() {
+    run_corpus("stun_server", stun_server::server);
+}
+
+/// `stun_server::seeds()` are in `fuzz/corpus/stun_server/` byte for byte;
+/// `PIGEON_WRITE_SEEDS=1` (re)writes them first.
+#[test]
+fn stun_server_seeds_are_in_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/stun_server");
+    for (name, bytes) in stun_server::seeds() {
+        let path = dir.join(name);
+        if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
+            std::fs::create_dir_all(&dir).expect("writable corpus");
+            std::fs::write(&path, &bytes).expect("writable corpus");
+        }
+        let stored = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
+        assert_eq!(stored, bytes, "{} is stale", path.display());
     }
 }

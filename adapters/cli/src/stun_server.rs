@@ -1,0 +1,121 @@
+//! `pigeon stun-server`: pigeon's Binding server on real UDP sockets.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use pigeon::stun::server::{BindingServer, ServerConfig, ServerEvent};
+use tokio::net::UdpSocket;
+use tracing::{debug, info, warn};
+
+/// Options of `pigeon stun-server`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Primary address to serve (A1:P1).
+    #[arg(long, default_value = "0.0.0.0:3478")]
+    listen: SocketAddr,
+    /// Alternate address (A2:P2, another IP and another port): enables RFC 5780, serving
+    /// A1:P1, A1:P2, A2:P1 and A2:P2 and honouring CHANGE-REQUEST.
+    #[arg(long)]
+    alternate: Option<SocketAddr>,
+    /// SOFTWARE attribute sent in responses.
+    #[arg(long, default_value = concat!("pigeon ", env!("CARGO_PKG_VERSION")))]
+    software: String,
+    /// Do not add FINGERPRINT to responses.
+    #[arg(long)]
+    no_fingerprint: bool,
+    /// Print counters every this many seconds (0: never).
+    #[arg(long, default_value_t = 60)]
+    stats_every: u64,
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    if let Some(alternate) = args.alternate {
+        check_alternate(args.listen, alternate)?;
+    }
+    let config = ServerConfig {
+        primary: args.listen,
+        alternate: args.alternate,
+        software: Some(args.software.clone()).filter(|s| !s.is_empty()),
+        fingerprint: !args.no_fingerprint,
+    };
+    let server = BindingServer::new(config);
+    let runtime = crate::runtime().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(serve(server, args.stats_every))
+}
+
+/// RFC 5780 §6 needs two IPs and two ports; say so before the server would refuse it.
+fn check_alternate(primary: SocketAddr, alternate: SocketAddr) -> Result<(), String> {
+    if primary.is_ipv4() != alternate.is_ipv4() {
+        return Err("--alternate must be of the same address family as --listen".into());
+    }
+    if primary.ip() == alternate.ip() || primary.port() == alternate.port() {
+        return Err(format!(
+            "--alternate {alternate} must differ from --listen {primary} in both IP and port \
+             (RFC 5780 needs two IPs and two ports); e.g. --listen 127.0.0.1:3478 --alternate 127.0.0.2:3479"
+        ));
+    }
+    Ok(())
+}
+
+async fn serve(server: BindingServer, stats_every: u64) -> Result<ExitCode, String> {
+    let mut sockets = Vec::new();
+    for address in server.local_addresses() {
+        let socket = UdpSocket::bind(address)
+            .await
+            .map_err(|e| format!("cannot bind {address}: {e}"))?;
+        info!(%address, "listening");
+        sockets.push(socket);
+    }
+    let (handle, mut events, task) = pigeon_tokio::spawn(server, sockets)
+        .map_err(|e| format!("cannot start the driver: {e}"))?;
+
+    let mut ticker = tokio::time::interval(Duration::from_secs(stats_every.max(1)));
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            event = events.next_event() => match event {
+                Some(event) => log_event(&event),
+                None => break,
+            },
+            _ = ticker.tick(), if stats_every > 0 => {
+                if let Ok(stats) = handle.command(|server: &mut BindingServer, _| server.stats()).await {
+                    info!(?stats, "counters");
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                info!("interrupted, shutting down");
+                break;
+            }
+        }
+    }
+    let stats = handle
+        .command(|server: &mut BindingServer, _| server.stats())
+        .await
+        .ok();
+    let _ = handle.shutdown().await;
+    match task.await {
+        Ok(Ok(_)) => {
+            if let Some(stats) = stats {
+                info!(?stats, "final counters");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(error)) => Err(format!("socket failed: {error}")),
+        Err(error) => Err(format!("driver task failed: {error}")),
+    }
+}
+
+fn log_event(event: &ServerEvent) {
+    match event {
+        ServerEvent::Answered {
+            from,
+            local,
+            source,
+            destination,
+        } => debug!(%from, %local, %source, %destination, "binding answered"),
+        ServerEvent::Rejected { from, code } => info!(%from, code, "request rejected"),
+        ServerEvent::Malformed { from } => warn!(%from, "malformed datagram dropped"),
+        other => debug!(?other, "event"),
+    }
+}

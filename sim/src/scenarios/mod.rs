@@ -1,0 +1,4 @@
+//! Ready-made scenarios: topologies plus the machines that exercise them.
+
+pub mod nat_check;
+pub mod ping;

@@ -1,0 +1,259 @@
+//! STUN interop with coturn, an implementation nobody here wrote (see shared/INTEROP.md).
+//!
+//! - coturn's `turnutils_stunclient` against `pigeon stun-server` (plain and RFC 5780);
+//! - pigeon's STUN client (over the std adapter) against coturn's `turnserver`: a Binding, and
+//!   an Allocate that goes through the long-term credential flow (401, then a request
+//!   authenticated with MESSAGE-INTEGRITY that coturn verifies).
+//!
+//! Run by `tests/run` inside a loopback-only network namespace; fails when coturn is missing.
+#![cfg(feature = "interop")]
+
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use pigeon::stun::client::{ClientConfig, ClientEvent, StunClient};
+use pigeon::stun::{Attribute, Class, Credentials, Message, MessageType};
+use pigeon_std::Driver;
+use pigeon_tests::{ChildGuard, addr, free_port_pair, free_udp_port, pigeon_binary, require_tool};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn seeded(seed: u64) -> pigeon::Rng {
+    Box::new(ChaCha20Rng::seed_from_u64(seed))
+}
+
+/// Starts `pigeon stun-server` and waits until it answers a Binding.
+fn start_pigeon_server(listen: SocketAddr, alternate: Option<SocketAddr>) -> ChildGuard {
+    let mut command = Command::new(pigeon_binary());
+    command.args(["stun-server", "--listen", &listen.to_string()]);
+    if let Some(alternate) = alternate {
+        command.args(["--alternate", &alternate.to_string()]);
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn pigeon stun-server");
+    let guard = ChildGuard(child);
+    wait_until_answering(listen);
+    guard
+}
+
+/// Binds a pigeon client on 127.0.0.1 and does one Binding to `server`.
+fn pigeon_binding(server: SocketAddr, wait: Duration) -> Option<(SocketAddr, SocketAddr)> {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind client socket");
+    let local = socket.local_addr().expect("local address");
+    let config = ClientConfig {
+        rto: Duration::from_millis(100),
+        ..ClientConfig::default()
+    };
+    let mut driver =
+        Driver::new(StunClient::new(config, seeded(1)), vec![socket]).expect("std driver");
+    driver
+        .command(|client, now| client.binding(now, local, server))
+        .expect("start a Binding");
+    driver
+        .run_for(wait, |event| match event {
+            ClientEvent::Response { mapped, .. } => ControlFlow::Break(mapped),
+            _ => ControlFlow::Break(None),
+        })
+        .expect("drive the client")
+        .flatten()
+        .map(|mapped| (local, mapped))
+}
+
+fn wait_until_answering(server: SocketAddr) {
+    for _ in 0..50 {
+        if pigeon_binding(server, Duration::from_millis(200)).is_some() {
+            return;
+        }
+    }
+    panic!("no STUN server answered at {server}");
+}
+
+#[test]
+fn coturn_stunclient_against_pigeon_server() {
+    require_tool("turnutils_stunclient", "coturn");
+    let port = free_udp_port("127.0.0.1");
+    let listen = SocketAddr::from(([127, 0, 0, 1], port));
+    let _server = start_pigeon_server(listen, None);
+
+    let output = Command::new("turnutils_stunclient")
+        .args(["-p", &port.to_string(), "127.0.0.1"])
+        .output()
+        .expect("run turnutils_stunclient");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "turnutils_stunclient failed: {output:?}"
+    );
+    assert!(
+        stdout.contains("UDP reflexive addr: 127.0.0.1:"),
+        "no reflexive address in: {stdout}"
+    );
+}
+
+#[test]
+fn coturn_stunclient_rfc5780_against_pigeon_server() {
+    require_tool("turnutils_stunclient", "coturn");
+    let (p1, p2) = free_port_pair("127.0.0.1", "127.0.0.2", 20_000);
+    let listen = SocketAddr::from(([127, 0, 0, 1], p1));
+    let alternate = SocketAddr::from(([127, 0, 0, 2], p2));
+    let _server = start_pigeon_server(listen, Some(alternate));
+
+    let mut child = Command::new("turnutils_stunclient")
+        .args(["-f", "-p", &p1.to_string(), "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run turnutils_stunclient -f");
+    let output = wait_with_deadline(&mut child, Duration::from_secs(20));
+    println!("{output}");
+    assert!(
+        output.contains("UDP reflexive addr: 127.0.0.1:"),
+        "no reflexive address in: {output}"
+    );
+    // RFC 5780: the server reports its other address, and the client's CHANGE-REQUEST
+    // probes are answered from it.
+    assert!(
+        output.contains(&format!("127.0.0.2:{p2}")),
+        "no OTHER-ADDRESS 127.0.0.2:{p2} in: {output}"
+    );
+}
+
+/// Collects a child's stdout and stderr; kills it if it runs past `limit`.
+fn wait_with_deadline(child: &mut std::process::Child, limit: Duration) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait().expect("poll child") {
+            Some(_) => break,
+            None if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("turnutils_stunclient did not finish within {limit:?}");
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut text);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut text);
+    }
+    text
+}
+
+/// Starts coturn's `turnserver` on 127.0.0.1:`port` with user alice:secret in realm
+/// example.org, as shared/INTEROP.md describes.
+fn start_coturn(dir: &Path, port: u16) -> ChildGuard {
+    require_tool("turnserver", "coturn");
+    let config = dir.join("turnserver.conf");
+    let mut file = std::fs::File::create(&config).expect("write coturn config");
+    write!(
+        file,
+        "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\n\
+         min-port=49160\nmax-port=49200\nfingerprint\nlt-cred-mech\nuser=alice:secret\n\
+         realm=example.org\nno-tls\nno-dtls\nno-cli\nallow-loopback-peers\nno-multicast-peers\n\
+         log-file=stdout\nsimple-log\npidfile={dir}/turnserver.pid\nuserdb={dir}/turndb.sqlite\n",
+        dir = dir.display()
+    )
+    .expect("write coturn config");
+    let child = Command::new("turnserver")
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn turnserver");
+    let guard = ChildGuard(child);
+    wait_until_answering(SocketAddr::from(([127, 0, 0, 1], port)));
+    guard
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pigeon-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn pigeon_client_binding_against_coturn() {
+    let dir = temp_dir("coturn-binding");
+    let port = free_udp_port("127.0.0.1");
+    let _coturn = start_coturn(&dir, port);
+    let server = addr(&format!("127.0.0.1:{port}"));
+    let (local, mapped) =
+        pigeon_binding(server, Duration::from_secs(5)).expect("coturn answered the Binding");
+    assert_eq!(mapped, local, "on loopback the mapped address is our own");
+}
+
+#[test]
+fn pigeon_client_long_term_credentials_against_coturn() {
+    let dir = temp_dir("coturn-auth");
+    let port = free_udp_port("127.0.0.1");
+    let _coturn = start_coturn(&dir, port);
+    let server = addr(&format!("127.0.0.1:{port}"));
+
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind client socket");
+    let local = socket.local_addr().expect("local address");
+    let client = StunClient::new(ClientConfig::default(), seeded(2)).with_credentials(
+        Credentials::LongTerm {
+            username: "alice".into(),
+            password: "secret".into(),
+        },
+    );
+    let mut driver = Driver::new(client, vec![socket]).expect("std driver");
+    // An Allocate (RFC 8656 §7.1) needs long-term credentials: coturn first answers 401 with
+    // REALM and NONCE, the client retries with MESSAGE-INTEGRITY, coturn verifies it.
+    let allocate = MessageType {
+        method: pigeon::stun::Method::ALLOCATE,
+        class: Class::Request,
+    };
+    driver
+        .command(|client, now| {
+            client.request(
+                now,
+                local,
+                server,
+                allocate,
+                &[Attribute::RequestedTransport(17)],
+            )
+        })
+        .expect("start the Allocate");
+    let response = driver
+        .run_for(Duration::from_secs(5), ControlFlow::Break)
+        .expect("drive the client")
+        .expect("coturn answered");
+    let ClientEvent::Response {
+        class, response, ..
+    } = response
+    else {
+        panic!("no response: {response:?}");
+    };
+    let message = Message::parse(&response).expect("coturn's response parses");
+    assert_eq!(
+        class,
+        Class::SuccessResponse,
+        "Allocate failed: {:?}",
+        message.error_code()
+    );
+    assert!(
+        message
+            .get(pigeon::stun::AttributeType::XOR_RELAYED_ADDRESS)
+            .is_some(),
+        "no XOR-RELAYED-ADDRESS in the Allocate response"
+    );
+    assert_eq!(
+        driver.machine().stats().auth_retries,
+        1,
+        "one 401 round trip"
+    );
+}
