@@ -18,7 +18,7 @@
 //!
 //! let server_addr = "192.0.2.1:3478".parse().unwrap();
 //! let local = "198.51.100.7:50000".parse().unwrap();
-//! let mut server = BindingServer::new(ServerConfig::new(server_addr));
+//! let mut server = BindingServer::new(ServerConfig::new(server_addr)).expect("one address");
 //! let rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
 //! let mut client = StunClient::new(ClientConfig::default(), Box::new(rng));
 //! let mut now = Instant::ZERO;
@@ -55,9 +55,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dht;
+pub mod dtls;
 pub mod io;
+pub mod rtp;
+pub mod srtp;
 pub mod stun;
 pub mod time;
+pub mod turn;
 
 pub use io::{Datagram, Machine, Transmit};
 pub use time::Instant;

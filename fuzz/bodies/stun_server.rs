@@ -55,7 +55,8 @@ pub fn server(data: &[u8]) {
     if flags & 4 != 0 {
         config.software = Some("pigeon fuzz".to_owned());
     }
-    let mut server = BindingServer::new(config);
+    // NOTE(unwrap): PRIMARY and ALTERNATE differ in IP and port and share a family.
+    let mut server = BindingServer::new(config).expect("a valid RFC 5780 pair");
     let locals = server.local_addresses();
     let mut now = Instant::ZERO;
     while let [dest, src, advance, hi, lo, tail @ ..] = rest {

@@ -13,14 +13,52 @@
 //! their payload (a whole in-flight datagram) by value: the entry taken out was just moved into
 //! bucket 0, so it is in cache, where an index into a side table would miss.
 
+//!
+//! Peeking also settles the minimum into bucket 0, which moves the radix reference `last` up to
+//! the next event's key without taking it out. A driver that peeks, finds the next event beyond
+//! its deadline and stops may then schedule something earlier than that (a command issued
+//! between `run_for` calls). Such keys lie between the last key really taken out and `last`, so
+//! they are smaller than everything in the radix buckets: they wait in a small binary heap that
+//! is always served first.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
 const BUCKETS: usize = 129;
 
 pub(crate) struct EventQueue<T> {
     buckets: Vec<Vec<(u128, T)>>,
-    /// The last key taken out (or the floor every key must reach).
+    /// The radix reference: every key in `buckets` is at least this.
     last: u128,
+    /// The last key taken out: nothing may be scheduled before its time.
+    popped: u128,
+    /// Keys pushed below `last` after a peek moved it up; all smaller than any bucket's keys.
+    early: BinaryHeap<Reverse<Early<T>>>,
     seq: u64,
     len: usize,
+}
+
+/// An entry of the `early` heap, ordered by key alone (keys are unique).
+struct Early<T>(u128, T);
+
+impl<T> PartialEq for Early<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<T> Eq for Early<T> {}
+
+impl<T> PartialOrd for Early<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for Early<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0)
+    }
 }
 
 impl<T> Default for EventQueue<T> {
@@ -28,6 +66,8 @@ impl<T> Default for EventQueue<T> {
         EventQueue {
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             last: 0,
+            popped: 0,
+            early: BinaryHeap::new(),
             seq: 0,
             len: 0,
         }
@@ -46,11 +86,15 @@ impl<T> EventQueue<T> {
     pub(crate) fn push(&mut self, time: u64, item: T) {
         let seq = self.seq;
         self.seq += 1;
-        let floor = (self.last >> 64) as u64;
+        let floor = (self.popped >> 64) as u64;
         let key = u128::from(time.max(floor)) << 64 | u128::from(seq);
+        self.len += 1;
+        if key < self.last {
+            self.early.push(Reverse(Early(key, item)));
+            return;
+        }
         let b = bucket(key, self.last);
         self.buckets[b].push((key, item));
-        self.len += 1;
     }
 
     /// Makes bucket 0 hold the minimum, if there is anything.
@@ -79,6 +123,9 @@ impl<T> EventQueue<T> {
 
     #[inline]
     pub(crate) fn peek_time(&mut self) -> Option<u64> {
+        if let Some(Reverse(Early(key, _))) = self.early.peek() {
+            return Some((key >> 64) as u64);
+        }
         if self.settle() {
             self.buckets[0].last().map(|e| (e.0 >> 64) as u64)
         } else {
@@ -88,11 +135,17 @@ impl<T> EventQueue<T> {
 
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(u64, T)> {
+        if let Some(Reverse(Early(key, item))) = self.early.pop() {
+            self.popped = key;
+            self.len -= 1;
+            return Some(((key >> 64) as u64, item));
+        }
         if !self.settle() {
             return None;
         }
         // Keys are unique (the sequence), so bucket 0 holds exactly the one equal to `last`.
         let (key, item) = self.buckets[0].pop()?;
+        self.popped = key;
         self.len -= 1;
         Some(((key >> 64) as u64, item))
     }
@@ -106,7 +159,6 @@ impl<T> EventQueue<T> {
 mod tests {
     use super::*;
     use crate::rng::SimRng;
-    use std::collections::BinaryHeap;
 
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
     enum Item {
@@ -131,6 +183,29 @@ mod tests {
                 (5, Item::Deliver(3)),
             ]
         );
+        assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn an_event_scheduled_after_a_peek_is_not_delayed() {
+        // A driver peeks (the next event is at 100), stops at its deadline, then schedules
+        // something at 50: it must come out at 50, before the event at 100.
+        let mut q = EventQueue::default();
+        q.push(10, Item::Timer(0));
+        q.push(100, Item::Timer(1));
+        assert_eq!(q.pop(), Some((10, Item::Timer(0))));
+        assert_eq!(q.peek_time(), Some(100));
+        q.push(50, Item::Deliver(2));
+        q.push(60, Item::Deliver(3));
+        assert_eq!(q.peek_time(), Some(50));
+        assert_eq!(q.pop(), Some((50, Item::Deliver(2))));
+        q.push(55, Item::Deliver(4));
+        assert_eq!(q.pop(), Some((55, Item::Deliver(4))));
+        assert_eq!(q.pop(), Some((60, Item::Deliver(3))));
+        q.push(70, Item::Deliver(5));
+        assert_eq!(q.pop(), Some((70, Item::Deliver(5))));
+        assert_eq!(q.pop(), Some((100, Item::Timer(1))));
+        assert_eq!(q.pop(), None);
         assert_eq!(q.len(), 0);
     }
 

@@ -1,5 +1,7 @@
 //! Shared helpers for pigeon's scenario and interop tests.
 
+pub mod fixtures;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command};

@@ -3,10 +3,16 @@
 
 use std::path::PathBuf;
 
+#[path = "../../fuzz/bodies/dht.rs"]
+mod dht;
+#[path = "../../fuzz/bodies/srtp.rs"]
+mod srtp;
 #[path = "../../fuzz/bodies/stun.rs"]
 mod stun;
 #[path = "../../fuzz/bodies/stun_server.rs"]
 mod stun_server;
+#[path = "../../fuzz/bodies/turn.rs"]
+mod turn;
 
 /// Every file of `fuzz/corpus/<target>/`, read into memory; panics if there are none.
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -86,4 +92,85 @@ fn stun_server_seeds_are_in_corpus() {
             .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
         assert_eq!(stored, bytes, "{} is stale", path.display());
     }
+}
+
+#[test]
+fn turn_server() {
+    run_corpus("turn_server", turn::server);
+}
+
+#[test]
+fn turn_framing() {
+    run_corpus("turn_framing", turn::framing);
+}
+
+/// `turn::server_seeds()` and `turn::framing_seeds()` are in `fuzz/corpus/turn_*/` byte for
+/// byte; `PIGEON_WRITE_SEEDS=1` (re)writes them first.
+#[test]
+fn turn_seeds_are_in_corpus() {
+    let corpora = [
+        ("turn_server", turn::server_seeds()),
+        ("turn_framing", turn::framing_seeds()),
+    ];
+    for (target, seeds) in corpora {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/corpus")
+            .join(target);
+        for (name, bytes) in seeds {
+            let path = dir.join(name);
+            if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
+                std::fs::create_dir_all(&dir).expect("writable corpus");
+                std::fs::write(&path, &bytes).expect("writable corpus");
+            }
+            let stored = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
+            assert_eq!(stored, bytes, "{} is stale", path.display());
+        }
+    }
+}
+
+#[test]
+fn srtp_unprotect() {
+    run_corpus("srtp_unprotect", srtp::unprotect);
+}
+
+#[test]
+fn srtp_round_trip() {
+    run_corpus("srtp_round_trip", srtp::round_trip);
+}
+
+#[test]
+fn rtp_header() {
+    run_corpus("rtp_header", srtp::headers);
+}
+
+/// `srtp::seeds()` are in their corpora byte for byte; `PIGEON_WRITE_SEEDS=1` (re)writes them.
+#[test]
+fn srtp_seeds_are_in_corpus() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    for (target, name, bytes) in srtp::seeds() {
+        let path = root.join(target).join(name);
+        if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
+            std::fs::create_dir_all(root.join(target)).expect("writable corpus");
+            std::fs::write(&path, &bytes).expect("writable corpus");
+        }
+        let stored = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
+        assert_eq!(stored, bytes, "{} is stale", path.display());
+    }
+}
+
+#[test]
+fn dht_bencode() {
+    run_corpus("dht_bencode", dht::bencode);
+}
+
+#[test]
+fn dht_krpc() {
+    run_corpus("dht_krpc", dht::krpc);
+}
+
+#[test]
+fn dht_node() {
+    run_corpus("dht_node", dht::node);
 }

@@ -257,3 +257,104 @@ fn pigeon_client_long_term_credentials_against_coturn() {
         "one 401 round trip"
     );
 }
+
+/// The hostile datagrams thrown at the server: random bytes of random lengths, every prefix of
+/// a valid request, a header announcing far more than follows, a wrong magic cookie,
+/// misaligned and oversized lengths, an attribute that overruns the message, and a 60 KB blob.
+fn garbage_datagrams(seed: u64) -> Vec<Vec<u8>> {
+    use pigeon::stun::{MessageBuilder, TransactionId};
+    use rand_core::Rng as _;
+
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let valid = MessageBuilder::new(MessageType::BINDING_REQUEST, TransactionId([7; 12])).finish();
+    let mut out = Vec::new();
+    for _ in 0..300 {
+        let len = usize::try_from(rng.next_u32() % 1500).expect("small");
+        let mut bytes = vec![0; len];
+        rng.fill_bytes(&mut bytes);
+        // Half of them look like STUN at first glance: top bits clear, right cookie.
+        if len >= 8 && rng.next_u32() % 2 == 0 {
+            bytes[0] &= 0x3f;
+            bytes[4..8].copy_from_slice(&0x2112_A442_u32.to_be_bytes());
+        }
+        out.push(bytes);
+    }
+    out.extend((0..valid.len()).map(|n| valid[..n].to_vec()));
+    for length in [0xFFFC_u16, 0x0004, 0x0003, 0xFFFF] {
+        let mut huge = valid.clone();
+        huge[2..4].copy_from_slice(&length.to_be_bytes());
+        out.push(huge);
+    }
+    let mut cookie = valid.clone();
+    cookie[4] ^= 0xFF;
+    out.push(cookie);
+    // A SOFTWARE attribute claiming 0xFFF0 bytes inside a message that holds 4.
+    let mut overrun = valid.clone();
+    overrun[2..4].copy_from_slice(&8_u16.to_be_bytes());
+    overrun.extend_from_slice(&[0x80, 0x22, 0xFF, 0xF0, b'a', b'b', b'c', b'd']);
+    out.push(overrun);
+    out.push(vec![0; 60_000]);
+    out.push(Vec::new());
+    out
+}
+
+#[test]
+fn pigeon_server_survives_garbage_and_still_answers() {
+    use pigeon::stun::{MessageBuilder, TransactionId};
+
+    let port = free_udp_port("127.0.0.1");
+    let listen = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut server = start_pigeon_server(listen, None);
+
+    let attacker = UdpSocket::bind("127.0.0.1:0").expect("bind attacker socket");
+    let garbage = garbage_datagrams(99);
+    assert!(garbage.len() > 320, "only {} datagrams", garbage.len());
+    for datagram in &garbage {
+        attacker
+            .send_to(datagram, listen)
+            .expect("send a datagram over loopback");
+    }
+
+    // The same socket then asks properly: the answer must be the success response to exactly
+    // this transaction, mapping the attacker's own address. Error responses the garbage earned
+    // (a stray valid-looking request may get a 400 or 420) are skipped. The burst may have
+    // filled the server's receive buffer, so the request is retransmitted as a STUN client
+    // would (RFC 8489 §6.2.1), every 500 ms for up to 10 s.
+    let id = TransactionId([0x5a; 12]);
+    let request = MessageBuilder::new(MessageType::BINDING_REQUEST, id).finish();
+    attacker
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("set a read timeout");
+    let mine = attacker.local_addr().expect("local address");
+    let mut buf = vec![0; 2048];
+    let mut mapped = None;
+    'attempts: for _ in 0..20 {
+        attacker
+            .send_to(&request, listen)
+            .expect("send the Binding");
+        while let Ok((len, from)) = attacker.recv_from(&mut buf) {
+            assert_eq!(from, listen);
+            let response = Message::parse(&buf[..len]).expect("the server sends well-formed STUN");
+            if response.transaction_id() == id {
+                assert_eq!(response.message_type().class, Class::SuccessResponse);
+                mapped = Some(response.xor_mapped_address());
+                break 'attempts;
+            }
+        }
+    }
+    let mapped = mapped.expect("the server never answered the Binding after the garbage");
+    assert_eq!(mapped, Some(mine));
+
+    // A fresh client gets its answer too, and the process is still running.
+    let (local, mapped) =
+        pigeon_binding(listen, Duration::from_secs(5)).expect("no answer after the garbage");
+    assert_eq!(local, mapped);
+    assert!(
+        server
+            .0
+            .try_wait()
+            .expect("query the server process")
+            .is_none(),
+        "pigeon stun-server exited"
+    );
+}

@@ -21,7 +21,7 @@ fn discover(seed: u64, nat: Option<NatConfig>, lifetime: bool) -> NatReport {
     let mut sim = Sim::new(seed);
     let mut server = ServerConfig::new(addr("192.0.2.1:3478"));
     server.alternate = Some(addr("192.0.2.2:3479"));
-    let server = BindingServer::new(server);
+    let server = BindingServer::new(server).unwrap();
     let addrs = server.local_addresses();
     assert_eq!(addrs.len(), 4);
     sim.add_node(NetworkId::PUBLIC, &addrs, server, LinkConfig::default())

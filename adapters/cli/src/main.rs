@@ -4,6 +4,7 @@ mod nat_check;
 mod nat_type;
 mod sim;
 mod stun_server;
+mod turn_server;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ enum Command {
     /// Run a STUN Binding server (RFC 8489); with --alternate, an RFC 5780 NAT behaviour
     /// discovery server on four sockets.
     StunServer(stun_server::Args),
+    /// Run a TURN relay server (RFC 8656) with long-term credentials; binds every relay port
+    /// of --relay-range at start-up.
+    TurnServer(turn_server::Args),
     /// Discover the NAT in front of this host with RFC 5780 tests against a STUN server.
     NatType(nat_type::Args),
     /// Run scenarios in pigeon's deterministic network simulator.
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::StunServer(args) => stun_server::run(args),
+        Command::TurnServer(args) => turn_server::run(args),
         Command::NatType(args) => nat_type::run(args),
         Command::Sim(args) => sim::run(args),
     };

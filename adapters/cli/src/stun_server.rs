@@ -30,32 +30,20 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
-    if let Some(alternate) = args.alternate {
-        check_alternate(args.listen, alternate)?;
-    }
     let config = ServerConfig {
         primary: args.listen,
         alternate: args.alternate,
         software: Some(args.software.clone()).filter(|s| !s.is_empty()),
         fingerprint: !args.no_fingerprint,
     };
-    let server = BindingServer::new(config);
+    let server = BindingServer::new(config).map_err(|e| {
+        format!(
+            "--alternate: {e} (RFC 5780 needs two IPs and two ports); \
+             e.g. --listen 127.0.0.1:3478 --alternate 127.0.0.2:3479"
+        )
+    })?;
     let runtime = crate::runtime().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(serve(server, args.stats_every))
-}
-
-/// RFC 5780 §6 needs two IPs and two ports; say so before the server would refuse it.
-fn check_alternate(primary: SocketAddr, alternate: SocketAddr) -> Result<(), String> {
-    if primary.is_ipv4() != alternate.is_ipv4() {
-        return Err("--alternate must be of the same address family as --listen".into());
-    }
-    if primary.ip() == alternate.ip() || primary.port() == alternate.port() {
-        return Err(format!(
-            "--alternate {alternate} must differ from --listen {primary} in both IP and port \
-             (RFC 5780 needs two IPs and two ports); e.g. --listen 127.0.0.1:3478 --alternate 127.0.0.2:3479"
-        ));
-    }
-    Ok(())
 }
 
 async fn serve(server: BindingServer, stats_every: u64) -> Result<ExitCode, String> {

@@ -6,8 +6,10 @@
 //! sleeps until a datagram arrives or a timer is due, however many sockets the machine has.
 //!
 //! The [`MioDriver`] owns the machine, its sockets and a [`Clock`] whose epoch is the driver's
-//! creation. After every datagram, timeout and command it sends everything the machine queued
-//! and collects its events, as pigeon's drive loop requires.
+//! creation. It is pigeon-std's `BlockingDriver` with a waiter of its own ([`MioWait`]), so
+//! the drive loop, socket routing and counters are pigeon-std's. After every datagram, timeout
+//! and command it sends everything the machine queued and collects its events, as pigeon's
+//! drive loop requires.
 //!
 //! ```no_run
 //! use std::ops::ControlFlow;
@@ -35,10 +37,7 @@
 //! [`DriverStats::unroutable`] and traced. An incoming datagram's destination is the local
 //! address of the socket it arrived on, which for a socket bound to `0.0.0.0` is `0.0.0.0:port`.
 
-mod clock;
 mod driver;
-mod sockets;
 
-pub use clock::Clock;
-pub use driver::MioDriver;
-pub use sockets::DriverStats;
+pub use driver::{MioDriver, MioWait};
+pub use pigeon_std::{Clock, DriverStats};

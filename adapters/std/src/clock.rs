@@ -21,6 +21,12 @@ impl Clock {
         }
     }
 
+    /// A clock whose epoch is `epoch`, for adapters that read another clock (tokio's, which
+    /// may be paused) and convert its readings to `std::time::Instant`.
+    pub fn starting_at(epoch: std::time::Instant) -> Self {
+        Self { epoch }
+    }
+
     /// The OS instant that pigeon calls [`Instant::ZERO`].
     pub fn epoch(&self) -> std::time::Instant {
         self.epoch

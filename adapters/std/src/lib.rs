@@ -36,11 +36,18 @@
 //! address with the same port; a transmit no socket matches is dropped, counted in
 //! [`DriverStats::unroutable`] and traced. An incoming datagram's destination is the local
 //! address of the socket it arrived on, which for a socket bound to `0.0.0.0` is `0.0.0.0:port`.
+//!
+//! The pieces that do not depend on how a driver waits are public so the other adapters share
+//! them: [`SocketSet`] and the [`Wait`] trait ([`Driver`] is a [`BlockingDriver`] with the
+//! [`Blocking`] waiter, pigeon-mio's `MioDriver` the same with a waiter of its own), and
+//! [`route`], [`is_transient`] and [`DriverStats`] (pigeon-tokio).
 
 mod clock;
 mod driver;
 mod sockets;
+mod wait;
 
 pub use clock::Clock;
-pub use driver::Driver;
-pub use sockets::DriverStats;
+pub use driver::{BlockingDriver, Driver, Engine, Received};
+pub use sockets::{DatagramSocket, DriverStats, Recv, SocketSet, is_transient, route};
+pub use wait::{Blocking, RECV_BUDGET, Wait};

@@ -1,5 +1,8 @@
 //! The driver's UDP sockets: routing a [`Transmit`] to the socket it names, receiving into one
 //! reused buffer, and telling fatal socket errors from the ones UDP shrugs off.
+//!
+//! Nothing here depends on how the driver waits, so `pigeon-mio` reuses [`SocketSet`] over its
+//! own socket type and `pigeon-tokio` reuses [`route`], [`is_transient`] and [`DriverStats`].
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -25,8 +28,76 @@ pub struct DriverStats {
     pub recv_errors: u64,
 }
 
+impl DriverStats {
+    /// Counts and traces a transmit that [`route`] found no socket for.
+    pub fn record_unroutable(&mut self, transmit: &Transmit) {
+        self.unroutable += 1;
+        tracing::warn!(?transmit, "no socket bound to the source address; dropped");
+    }
+
+    /// Counts the outcome of sending `transmit`. UDP promises nothing, so a failed send is
+    /// counted and traced, never returned.
+    pub fn record_send(&mut self, transmit: &Transmit, result: io::Result<usize>) {
+        match result {
+            Ok(_) => self.sent += 1,
+            Err(e) => {
+                self.send_errors += 1;
+                tracing::debug!(?transmit, error = %e, "send failed; dropped");
+            }
+        }
+    }
+
+    /// Counts and traces a receive error that [`is_transient`] accepted.
+    pub fn record_recv_error(&mut self, local: SocketAddr, error: &io::Error) {
+        self.recv_errors += 1;
+        tracing::debug!(%local, %error, "receive error ignored");
+    }
+}
+
+/// A bound UDP socket a [`SocketSet`] can read and write without blocking the caller for
+/// longer than the socket's own settings allow.
+pub trait DatagramSocket {
+    /// The address the socket is bound to.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// Reads one datagram into `buf`.
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
+    /// Sends one datagram.
+    fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize>;
+}
+
+impl DatagramSocket for UdpSocket {
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UdpSocket::local_addr(self)
+    }
+
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        UdpSocket::recv_from(self, buf)
+    }
+
+    fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        UdpSocket::send_to(self, buf, target)
+    }
+}
+
+/// mio's socket is non-blocking, so a receive with nothing queued is [`Recv::Empty`].
+#[cfg(feature = "mio")]
+impl DatagramSocket for mio::net::UdpSocket {
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        mio::net::UdpSocket::local_addr(self)
+    }
+
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        mio::net::UdpSocket::recv_from(self, buf)
+    }
+
+    fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        mio::net::UdpSocket::send_to(self, buf, target)
+    }
+}
+
 /// What one receive attempt produced.
-pub(crate) enum Recv<'a> {
+#[derive(Debug)]
+pub enum Recv<'a> {
     /// A datagram, borrowing the shared buffer.
     Datagram(Datagram<'a>),
     /// Nothing to read (would block, or the read timeout passed).
@@ -35,20 +106,22 @@ pub(crate) enum Recv<'a> {
     Transient,
 }
 
-/// The sockets a driver owns, keyed by their local address.
-pub(crate) struct SocketSet {
-    sockets: Vec<UdpSocket>,
+/// The sockets a driver owns, keyed by their local address, with one shared receive buffer.
+#[derive(Debug)]
+pub struct SocketSet<S> {
+    sockets: Vec<S>,
     /// `addrs[i]` is the local address of `sockets[i]`.
     addrs: Vec<SocketAddr>,
     buf: Box<[u8]>,
-    pub(crate) stats: DriverStats,
+    stats: DriverStats,
 }
 
-impl SocketSet {
-    pub(crate) fn new(sockets: Vec<UdpSocket>) -> io::Result<Self> {
+impl<S: DatagramSocket> SocketSet<S> {
+    /// Takes the sockets (already bound) and reads their local addresses.
+    pub fn new(sockets: Vec<S>) -> io::Result<Self> {
         let addrs = sockets
             .iter()
-            .map(UdpSocket::local_addr)
+            .map(S::local_addr)
             .collect::<io::Result<Vec<_>>>()?;
         Ok(Self {
             sockets,
@@ -58,21 +131,39 @@ impl SocketSet {
         })
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// How many sockets there are.
+    pub fn len(&self) -> usize {
         self.sockets.len()
     }
 
-    pub(crate) fn socket(&self, index: usize) -> &UdpSocket {
-        &self.sockets[index]
+    /// True when there is no socket at all.
+    pub fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
     }
 
-    pub(crate) fn local_addrs(&self) -> &[SocketAddr] {
+    /// The sockets, in the order they were given.
+    pub fn sockets(&self) -> &[S] {
+        &self.sockets
+    }
+
+    /// The sockets, for registering them with an event loop.
+    pub fn sockets_mut(&mut self) -> &mut [S] {
+        &mut self.sockets
+    }
+
+    /// The local addresses, in the order of [`sockets`](SocketSet::sockets).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }
 
-    /// Receives one datagram from socket `index`; `Err` only for errors that should stop the
-    /// driver.
-    pub(crate) fn recv(&mut self, index: usize) -> io::Result<Recv<'_>> {
+    /// The counters so far.
+    pub fn stats(&self) -> DriverStats {
+        self.stats
+    }
+
+    /// Receives one datagram from socket `index` (which must exist); `Err` only for errors that
+    /// should stop the driver.
+    pub fn recv(&mut self, index: usize) -> io::Result<Recv<'_>> {
         let local = self.addrs[index];
         match self.sockets[index].recv_from(&mut self.buf) {
             Ok((len, peer)) => {
@@ -80,6 +171,7 @@ impl SocketSet {
                 Ok(Recv::Datagram(Datagram {
                     source: peer,
                     destination: local,
+                    // recv_from never reports more bytes than the buffer holds.
                     payload: &self.buf[..len],
                 }))
             }
@@ -93,36 +185,29 @@ impl SocketSet {
                 Ok(Recv::Empty)
             }
             Err(e) if is_transient(&e) => {
-                self.stats.recv_errors += 1;
-                tracing::debug!(%local, error = %e, "receive error ignored");
+                self.stats.record_recv_error(local, &e);
                 Ok(Recv::Transient)
             }
             Err(e) => Err(e),
         }
     }
 
-    /// Sends `transmit` from the socket bound to its source. UDP promises nothing, so a failed
-    /// send is counted and traced, never returned.
-    pub(crate) fn send(&mut self, transmit: &Transmit) {
-        let Some(index) = route(self.local_addrs(), transmit.source) else {
-            self.stats.unroutable += 1;
-            tracing::warn!(?transmit, "no socket bound to the source address; dropped");
+    /// Sends `transmit` from the socket bound to its source; failures are only counted (see
+    /// [`DriverStats::record_send`]).
+    pub fn send(&mut self, transmit: &Transmit) {
+        let Some(index) = route(&self.addrs, transmit.source) else {
+            self.stats.record_unroutable(transmit);
             return;
         };
-        match self.sockets[index].send_to(&transmit.payload, transmit.destination) {
-            Ok(_) => self.stats.sent += 1,
-            Err(e) => {
-                self.stats.send_errors += 1;
-                tracing::debug!(?transmit, error = %e, "send failed; dropped");
-            }
-        }
+        let result = self.sockets[index].send_to(&transmit.payload, transmit.destination);
+        self.stats.record_send(transmit, result);
     }
 }
 
 /// The index of the socket to send from: the one bound exactly to `source`, else one bound to
 /// the unspecified address of the same family with the same port (a socket on 0.0.0.0:p can
 /// send as 192.0.2.1:p).
-pub(crate) fn route(locals: &[SocketAddr], source: SocketAddr) -> Option<usize> {
+pub fn route(locals: &[SocketAddr], source: SocketAddr) -> Option<usize> {
     locals.iter().position(|a| *a == source).or_else(|| {
         locals.iter().position(|a| {
             a.ip().is_unspecified() && a.port() == source.port() && a.is_ipv4() == source.is_ipv4()
@@ -134,7 +219,7 @@ pub(crate) fn route(locals: &[SocketAddr], source: SocketAddr) -> Option<usize> 
 ///
 /// Linux reports an ICMP port unreachable on a later receive as `ECONNREFUSED`, Windows as
 /// `WSAECONNRESET`; neither means the socket is unusable.
-pub(crate) fn is_transient(e: &io::Error) -> bool {
+pub fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionRefused
@@ -174,5 +259,13 @@ mod tests {
         let locals = addrs(&["127.0.0.1:1000", "0.0.0.0:2000"]);
         let source = "127.0.0.1:3000".parse().unwrap();
         assert_eq!(route(&locals, source), None);
+    }
+
+    #[test]
+    fn transient_errors_are_per_datagram_only() {
+        assert!(is_transient(&io::ErrorKind::ConnectionRefused.into()));
+        assert!(is_transient(&io::ErrorKind::Interrupted.into()));
+        assert!(!is_transient(&io::ErrorKind::PermissionDenied.into()));
+        assert!(!is_transient(&io::ErrorKind::InvalidInput.into()));
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use pigeon::{Instant, Machine};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sockets::DriverStats;
+use pigeon_std::DriverStats;
 
 /// A command boxed for the driver task.
 pub(crate) type Job<M> = Box<dyn FnOnce(&mut M, Instant) + Send>;

@@ -44,4 +44,4 @@ mod sockets;
 pub use clock::Clock;
 pub use driver::{Spawned, spawn};
 pub use handle::{Closed, Events, Handle};
-pub use sockets::DriverStats;
+pub use pigeon_std::DriverStats;

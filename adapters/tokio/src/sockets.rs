@@ -1,5 +1,6 @@
 //! The driver's UDP sockets: waiting on all of them at once, routing a [`Transmit`] to the
-//! socket it names, and telling fatal socket errors from the ones UDP shrugs off.
+//! socket it names, and telling fatal socket errors from the ones UDP shrugs off (with
+//! pigeon-std's [`route`] and [`is_transient`]).
 
 use std::future::poll_fn;
 use std::io;
@@ -7,27 +8,12 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use pigeon::{Datagram, Transmit};
+use pigeon_std::{DriverStats, is_transient, route};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 
 /// The receive buffer: large enough for any UDP payload over IPv4 or IPv6 (without jumbograms).
 const RECV_BUFFER: usize = 64 * 1024;
-
-/// Counters the driver keeps about its sockets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DriverStats {
-    /// Datagrams received and handed to the machine.
-    pub received: u64,
-    /// Datagrams the OS accepted for sending.
-    pub sent: u64,
-    /// Transmits dropped because no socket is bound to their source address.
-    pub unroutable: u64,
-    /// Sends the OS refused (unreachable network, ...); the datagram is lost.
-    pub send_errors: u64,
-    /// Receive errors that did not stop the driver (ICMP-induced refusals, interrupts).
-    pub recv_errors: u64,
-}
 
 /// Where the last received datagram sits in the shared buffer.
 #[derive(Clone, Copy)]
@@ -91,8 +77,7 @@ impl SocketSet {
                     return Poll::Ready(Ok(Received { index, peer, len }));
                 }
                 Poll::Ready(Err(e)) if is_transient(&e) => {
-                    self.stats.recv_errors += 1;
-                    tracing::debug!(local = %self.addrs[index], error = %e, "receive error ignored");
+                    self.stats.record_recv_error(self.addrs[index], &e);
                     // The socket is still readable and registered no waker: poll again soon.
                     cx.waker().wake_by_ref();
                 }
@@ -107,77 +92,12 @@ impl SocketSet {
     /// send is counted and traced, never returned.
     pub(crate) async fn send(&mut self, transmit: &Transmit) {
         let Some(index) = route(&self.addrs, transmit.source) else {
-            self.stats.unroutable += 1;
-            tracing::warn!(?transmit, "no socket bound to the source address; dropped");
+            self.stats.record_unroutable(transmit);
             return;
         };
-        match self.sockets[index]
+        let result = self.sockets[index]
             .send_to(&transmit.payload, transmit.destination)
-            .await
-        {
-            Ok(_) => self.stats.sent += 1,
-            Err(e) => {
-                self.stats.send_errors += 1;
-                tracing::debug!(?transmit, error = %e, "send failed; dropped");
-            }
-        }
-    }
-}
-
-/// The index of the socket to send from: the one bound exactly to `source`, else one bound to
-/// the unspecified address of the same family with the same port (a socket on 0.0.0.0:p can
-/// send as 192.0.2.1:p).
-pub(crate) fn route(locals: &[SocketAddr], source: SocketAddr) -> Option<usize> {
-    locals.iter().position(|a| *a == source).or_else(|| {
-        locals.iter().position(|a| {
-            a.ip().is_unspecified() && a.port() == source.port() && a.is_ipv4() == source.is_ipv4()
-        })
-    })
-}
-
-/// Receive errors that say something about one datagram or one peer, not about the socket.
-///
-/// Linux reports an ICMP port unreachable on a later receive as `ECONNREFUSED`, Windows as
-/// `WSAECONNRESET`; neither means the socket is unusable.
-pub(crate) fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-            | io::ErrorKind::HostUnreachable
-            | io::ErrorKind::NetworkUnreachable
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
-        list.iter().map(|a| a.parse().unwrap()).collect()
-    }
-
-    #[test]
-    fn routes_exact_address_first() {
-        let locals = addrs(&["0.0.0.0:3478", "192.0.2.1:3478"]);
-        let source = "192.0.2.1:3478".parse().unwrap();
-        assert_eq!(route(&locals, source), Some(1));
-    }
-
-    #[test]
-    fn falls_back_to_unspecified_with_same_port_and_family() {
-        let locals = addrs(&["[::]:3478", "0.0.0.0:3479", "0.0.0.0:3478"]);
-        let source = "192.0.2.1:3478".parse().unwrap();
-        assert_eq!(route(&locals, source), Some(2));
-        let v6 = "[2001:db8::1]:3478".parse().unwrap();
-        assert_eq!(route(&locals, v6), Some(0));
-    }
-
-    #[test]
-    fn unknown_source_has_no_route() {
-        let locals = addrs(&["127.0.0.1:1000", "0.0.0.0:2000"]);
-        let source = "127.0.0.1:3000".parse().unwrap();
-        assert_eq!(route(&locals, source), None);
+            .await;
+        self.stats.record_send(transmit, result);
     }
 }

@@ -1,14 +1,16 @@
 //! Credential mechanisms (RFC 8489 §9): short-term and long-term keys, PASSWORD-ALGORITHM
 //! code points, USERHASH and the nonce cookie that carries the server's security features.
 //!
-//! SASLprep / OpaqueString (RFC 8265) is not implemented: usernames, realms and passwords are
-//! used exactly as given, so callers must hand in strings already in prepared form (true of
-//! ASCII strings without control characters and of the RFC 5769 test vector).
+//! Usernames, realms and passwords go through the OpaqueString profile of RFC 8265 first
+//! ([`opaque_string`]): the `try_` functions refuse a string the profile refuses; the others
+//! apply its mapping and normalisation and cannot fail (see [`long_term_key`]).
 
 use core::fmt;
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
+
+use super::opaque_string::{OpaqueStringError, map_and_normalize, opaque_string};
 
 /// The algorithm that turns a long-term password into a key (RFC 8489 §14.12, §18.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,16 +49,45 @@ impl PasswordAlgorithm {
 }
 
 /// RFC 8489 §9.2.2: the long-term key, `H(username ":" OpaqueString(realm) ":"
-/// OpaqueString(password))` with H = MD5 or SHA-256.
+/// OpaqueString(password))` with H = MD5 or SHA-256, the username having gone through
+/// OpaqueString too (§14.3).
 ///
-/// An [`Unknown`](PasswordAlgorithm::Unknown) algorithm has no key: the result is empty.
-/// Check [`PasswordAlgorithm::is_supported`] before trusting a MAC made with it.
+/// Fails when one of the three is not a valid OpaqueString (empty, or holding a disallowed
+/// code point). An [`Unknown`](PasswordAlgorithm::Unknown) algorithm has no key: the result is
+/// empty; check [`PasswordAlgorithm::is_supported`] before trusting a MAC made with it.
+pub fn try_long_term_key(
+    alg: PasswordAlgorithm,
+    username: &str,
+    realm: &str,
+    password: &str,
+) -> Result<Vec<u8>, OpaqueStringError> {
+    let (username, realm, password) = (
+        opaque_string(username)?,
+        opaque_string(realm)?,
+        opaque_string(password)?,
+    );
+    Ok(hash_key(alg, &username, &realm, &password))
+}
+
+/// [`try_long_term_key`] for callers that cannot refuse (a configured account): the three
+/// strings get the OpaqueString mapping (non-ASCII spaces to U+0020) and NFC, but a string the
+/// profile would refuse is hashed as mapped rather than rejected. For every valid input the
+/// key is the same as `try_long_term_key`'s.
 pub fn long_term_key(
     alg: PasswordAlgorithm,
     username: &str,
     realm: &str,
     password: &str,
 ) -> Vec<u8> {
+    hash_key(
+        alg,
+        &map_and_normalize(username),
+        &map_and_normalize(realm),
+        &map_and_normalize(password),
+    )
+}
+
+fn hash_key(alg: PasswordAlgorithm, username: &str, realm: &str, password: &str) -> Vec<u8> {
     fn hash<D: Digest>(username: &str, realm: &str, password: &str) -> Vec<u8> {
         let mut h = D::new();
         for part in [username, ":", realm, ":", password] {
@@ -71,13 +102,28 @@ pub fn long_term_key(
     }
 }
 
-/// RFC 8489 §9.1.1: the short-term key is `OpaqueString(password)` itself.
+/// RFC 8489 §9.1.1: the short-term key is `OpaqueString(password)` itself (mapped and
+/// normalised as in [`long_term_key`]).
 pub fn short_term_key(password: &str) -> Vec<u8> {
-    password.as_bytes().to_vec()
+    map_and_normalize(password).as_bytes().to_vec()
 }
 
-/// RFC 8489 §14.4: `USERHASH = SHA-256(OpaqueString(username) ":" OpaqueString(realm))`.
+/// RFC 8489 §14.4: `USERHASH = SHA-256(OpaqueString(username) ":" OpaqueString(realm))`;
+/// fails when either is not a valid OpaqueString.
+pub fn try_userhash(username: &str, realm: &str) -> Result<[u8; 32], OpaqueStringError> {
+    Ok(hash_userhash(
+        &opaque_string(username)?,
+        &opaque_string(realm)?,
+    ))
+}
+
+/// [`try_userhash`] that cannot fail, with the mapping and normalisation only (see
+/// [`long_term_key`]).
 pub fn userhash(username: &str, realm: &str) -> [u8; 32] {
+    hash_userhash(&map_and_normalize(username), &map_and_normalize(realm))
+}
+
+fn hash_userhash(username: &str, realm: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     for part in [username, ":", realm] {
         h.update(part.as_bytes());
@@ -240,6 +286,76 @@ mod tests {
         let sha = long_term_key(PasswordAlgorithm::Sha256, "user", "realm", "pass");
         assert_eq!(sha, Sha256::digest(b"user:realm:pass").to_vec());
         assert!(long_term_key(PasswordAlgorithm::Unknown(9), "u", "r", "p").is_empty());
+    }
+
+    #[test]
+    fn rfc5769_vector_through_opaque_string() {
+        // The sample's strings are valid OpaqueStrings, so the checked path gives the same key.
+        let user = "\u{30DE}\u{30C8}\u{30EA}\u{30C3}\u{30AF}\u{30B9}";
+        let key = try_long_term_key(PasswordAlgorithm::Md5, user, "example.org", "TheMatrIX");
+        assert_eq!(
+            key.as_deref(),
+            Ok(&long_term_key(PasswordAlgorithm::Md5, user, "example.org", "TheMatrIX")[..])
+        );
+        // RFC 5769 predates RFC 8265: its password before SASLprep holds a SOFT HYPHEN, which
+        // SASLprep deleted and OpaqueString refuses (a default-ignorable code point).
+        let raw = "The\u{00AD}M\u{00AA}tr\u{2168}";
+        assert_eq!(
+            try_long_term_key(PasswordAlgorithm::Md5, user, "example.org", raw),
+            Err(OpaqueStringError::Disallowed {
+                ch: '\u{00AD}',
+                offset: 3
+            })
+        );
+    }
+
+    #[test]
+    fn keys_hash_the_mapped_and_normalised_strings() {
+        // A NO-BREAK SPACE and an IDEOGRAPHIC SPACE become U+0020; "e" + COMBINING ACUTE
+        // ACCENT becomes U+00E9.
+        let prepared = Md5::digest("Jos\u{00E9}:my realm:pass word".as_bytes()).to_vec();
+        for key in [
+            try_long_term_key(
+                PasswordAlgorithm::Md5,
+                "Jose\u{0301}",
+                "my\u{00A0}realm",
+                "pass\u{3000}word",
+            )
+            .unwrap(),
+            long_term_key(
+                PasswordAlgorithm::Md5,
+                "Jose\u{0301}",
+                "my\u{00A0}realm",
+                "pass\u{3000}word",
+            ),
+        ] {
+            assert_eq!(key, prepared);
+        }
+        let hash: [u8; 32] = Sha256::digest("Jos\u{00E9}:my realm".as_bytes()).into();
+        assert_eq!(try_userhash("Jose\u{0301}", "my\u{2003}realm"), Ok(hash));
+        assert_eq!(userhash("Jose\u{0301}", "my\u{2003}realm"), hash);
+        assert_eq!(
+            short_term_key("caf\u{0065}\u{0301}"),
+            "caf\u{00E9}".as_bytes()
+        );
+    }
+
+    #[test]
+    fn invalid_opaque_strings_have_no_checked_key() {
+        let md5 = PasswordAlgorithm::Md5;
+        assert_eq!(
+            try_long_term_key(md5, "", "realm", "pass"),
+            Err(OpaqueStringError::Empty)
+        );
+        assert_eq!(
+            try_long_term_key(md5, "user", "realm", "pa\u{0000}ss"),
+            Err(OpaqueStringError::Disallowed {
+                ch: '\u{0000}',
+                offset: 2
+            })
+        );
+        assert_eq!(try_userhash("user", ""), Err(OpaqueStringError::Empty));
+        assert!(try_userhash("user", "re\u{200B}alm").is_err());
     }
 
     #[test]

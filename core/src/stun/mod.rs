@@ -33,6 +33,7 @@ mod error;
 mod fingerprint;
 mod integrity;
 mod message;
+mod opaque_string;
 pub mod server;
 #[cfg(test)]
 mod testnet;
@@ -45,7 +46,7 @@ pub use client::{
 };
 pub use credentials::{
     Credentials, NonceCookie, PasswordAlgorithm, SecurityFeatures, long_term_key, short_term_key,
-    userhash,
+    try_long_term_key, try_userhash, userhash,
 };
 pub use discovery::{
     DiscoveryConfig, DiscoveryError, DiscoveryEvent, DiscoveryStep, FilteringBehavior,
@@ -57,7 +58,8 @@ pub use integrity::MESSAGE_INTEGRITY_LEN;
 pub use message::{
     MAX_ATTRIBUTES, MAX_MESSAGE_SIZE, Message, RawAttribute, RawAttributes, is_stun,
 };
-pub use server::{BindingServer, ServerConfig, ServerEvent, ServerStats};
+pub use opaque_string::{OpaqueStringError, opaque_string};
+pub use server::{BindingServer, ServerConfig, ServerConfigError, ServerEvent, ServerStats};
 pub use wire::attribute::Attribute;
 pub use wire::attribute_type::AttributeType;
 pub use wire::error_code::{ErrorCode, UnknownAttributes};

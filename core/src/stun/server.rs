@@ -90,6 +90,44 @@ pub enum ServerEvent {
     },
 }
 
+/// Why [`BindingServer::new`] refused a [`ServerConfig`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerConfigError {
+    /// RFC 5780 §6: the alternate address must differ from the primary in both IP address
+    /// and port.
+    AlternateNotDistinct {
+        /// The primary address.
+        primary: SocketAddr,
+        /// The alternate address given.
+        alternate: SocketAddr,
+    },
+    /// The alternate address is IPv4 and the primary IPv6, or the other way round.
+    AlternateFamily {
+        /// The primary address.
+        primary: SocketAddr,
+        /// The alternate address given.
+        alternate: SocketAddr,
+    },
+}
+
+impl fmt::Display for ServerConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlternateNotDistinct { primary, alternate } => write!(
+                f,
+                "RFC 5780 alternate {alternate} must differ from primary {primary} in IP and port"
+            ),
+            Self::AlternateFamily { primary, alternate } => write!(
+                f,
+                "RFC 5780 alternate {alternate} is not of the same address family as primary {primary}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ServerConfigError {}
+
 /// Events kept for an owner that does not drain them; more are counted and dropped.
 const MAX_EVENTS: usize = 1024;
 /// Largest PADDING value sent: RFC 5780 §7.6 keeps the datagram under 64 KiB, and this leaves
@@ -128,19 +166,26 @@ enum Answer<'a> {
 impl BindingServer {
     /// A server for `config`.
     ///
-    /// # Panics
-    ///
-    /// If the alternate address shares its IP address or its port with the primary, or is of
-    /// another address family: RFC 5780 §6 needs two IPs and two ports to form four sockets.
-    pub fn new(config: ServerConfig) -> Self {
+    /// Fails when the alternate address shares its IP address or its port with the primary,
+    /// or is of another address family: RFC 5780 §6 needs two IPs and two ports to form four
+    /// sockets.
+    pub fn new(config: ServerConfig) -> Result<Self, ServerConfigError> {
         let p = config.primary;
         let addresses = match config.alternate {
             None => vec![p],
             Some(a) => {
-                assert!(
-                    a.ip() != p.ip() && a.port() != p.port() && a.is_ipv4() == p.is_ipv4(),
-                    "RFC 5780 alternate {a} must differ from primary {p} in IP and port"
-                );
+                if a.is_ipv4() != p.is_ipv4() {
+                    return Err(ServerConfigError::AlternateFamily {
+                        primary: p,
+                        alternate: a,
+                    });
+                }
+                if a.ip() == p.ip() || a.port() == p.port() {
+                    return Err(ServerConfigError::AlternateNotDistinct {
+                        primary: p,
+                        alternate: a,
+                    });
+                }
                 vec![
                     p,
                     SocketAddr::new(p.ip(), a.port()),
@@ -149,13 +194,13 @@ impl BindingServer {
                 ]
             }
         };
-        Self {
+        Ok(Self {
             config,
             addresses,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: ServerStats::default(),
-        }
+        })
     }
 
     /// The configuration.

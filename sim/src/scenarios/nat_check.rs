@@ -140,7 +140,8 @@ pub fn nat_check(seed: u64, pcap: Option<&mut dyn Write>) -> NatCheckReport {
     let mut server_config = ServerConfig::new(parse(STUN_PRIMARY));
     server_config.alternate = Some(parse(STUN_ALTERNATE));
     server_config.software = Some("pigeon-sim nat-check".into());
-    let server = BindingServer::new(server_config);
+    // NOTE(unwrap): the two fixed server addresses differ in IP and port.
+    let server = BindingServer::new(server_config).expect("a valid RFC 5780 pair");
     let server_addrs = server.local_addresses();
     // NOTE(unwrap): a fresh simulation with fixed, distinct addresses cannot conflict.
     sim.add_node(NetworkId::PUBLIC, &server_addrs, server, link)

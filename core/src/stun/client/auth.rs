@@ -3,7 +3,7 @@
 
 use crate::stun::{
     Attribute, AttributeType, Message, MessageBuilder, NonceCookie, PasswordAlgorithm,
-    SecurityFeatures, TransactionId, long_term_key, userhash,
+    SecurityFeatures, TransactionId, opaque_string, try_long_term_key, try_userhash,
 };
 
 /// What a server told us to authenticate with (RFC 8489 §9.2.5), kept for the retry and for
@@ -16,8 +16,11 @@ pub(super) struct ServerAuth {
     /// means MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9.2.5, last paragraph).
     algorithms: Option<Vec<u8>>,
     algorithm: PasswordAlgorithm,
-    /// RFC 8489 §9.2.5: the "Username anonymity" feature bit asks for USERHASH.
-    anonymous: bool,
+    /// The USERNAME to send, as OpaqueString prepared it (RFC 8489 §14.3).
+    username: String,
+    /// RFC 8489 §9.2.5: the "Username anonymity" feature bit asks for USERHASH, sent in place
+    /// of USERNAME.
+    userhash: Option<[u8; 32]>,
     key: Vec<u8>,
 }
 
@@ -56,13 +59,10 @@ pub(super) fn protect(b: &mut MessageBuilder, protection: &Protection, username:
             b.add_message_integrity(key);
         }
         Protection::LongTerm(auth) => {
-            let hash;
-            if auth.anonymous {
-                hash = userhash(username, &auth.realm);
-                b.add(&Attribute::UserHash(&hash));
-            } else {
-                b.add(&Attribute::Username(username));
-            }
+            match &auth.userhash {
+                Some(hash) => b.add(&Attribute::UserHash(hash)),
+                None => b.add(&Attribute::Username(&auth.username)),
+            };
             b.add(&Attribute::Realm(&auth.realm));
             b.add(&Attribute::Nonce(&auth.nonce));
             match &auth.algorithms {
@@ -156,13 +156,34 @@ pub(super) fn challenge(
         }
         Some(_) => return None,
     };
+    // RFC 8489 §9.2.2, §14.3, §14.4: username, realm and password are OpaqueStrings. A realm
+    // (the server's) or credentials (ours) the profile refuses cannot make a key: no retry.
+    let prepared = (
+        opaque_string(username),
+        try_long_term_key(algorithm, username, realm, password),
+    );
+    let (Ok(prepared_username), Ok(key)) = prepared else {
+        tracing::debug!(
+            realm,
+            "credentials or realm are not valid OpaqueStrings; no retry"
+        );
+        return None;
+    };
+    let userhash = if features.contains(SecurityFeatures::USERNAME_ANONYMITY) {
+        // NOTE: both strings were accepted just above, so this cannot fail; `ok()?` keeps it
+        // panic-free anyway.
+        Some(try_userhash(username, realm).ok()?)
+    } else {
+        None
+    };
     Some(ServerAuth {
         realm: realm.to_owned(),
         nonce: nonce.to_owned(),
-        key: long_term_key(algorithm, username, realm, password),
+        key,
         algorithms,
         algorithm,
-        anonymous: features.contains(SecurityFeatures::USERNAME_ANONYMITY),
+        username: prepared_username.into_owned(),
+        userhash,
     })
 }
 

@@ -87,7 +87,7 @@ fn per_request_budget_overrides_config() {
 }
 
 fn server(addr_: &str) -> Host<BindingServer> {
-    let server = BindingServer::new(ServerConfig::new(addr(addr_)));
+    let server = BindingServer::new(ServerConfig::new(addr(addr_))).unwrap();
     let addrs = server.local_addresses();
     Host::new(server, addrs)
 }

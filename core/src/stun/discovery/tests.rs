@@ -149,7 +149,7 @@ fn discover(
     if rfc5780 {
         server_config.alternate = Some(addr(ALTERNATE));
     }
-    let server = BindingServer::new(server_config);
+    let server = BindingServer::new(server_config).unwrap();
     let addrs = server.local_addresses();
     let mut s = Host::new(server, addrs);
     let mut config = DiscoveryConfig::new(addr(local), addr(PRIMARY));

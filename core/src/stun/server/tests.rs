@@ -7,8 +7,8 @@ use rand_core::SeedableRng;
 use crate::stun::testnet::{Host, Net};
 use crate::stun::{
     Attribute, AttributeType, BindingServer, ChangeRequest, Class, ClientConfig, ClientEvent,
-    Message, MessageBuilder, MessageType, Method, RequestOptions, ServerConfig, ServerEvent,
-    StunClient, TransactionId,
+    Message, MessageBuilder, MessageType, Method, RequestOptions, ServerConfig, ServerConfigError,
+    ServerEvent, StunClient, TransactionId,
 };
 use crate::{Datagram, Instant, Machine, Transmit};
 
@@ -27,6 +27,7 @@ fn four_address_server() -> BindingServer {
         software: Some("pigeon test".into()),
         fingerprint: true,
     })
+    .expect("A2:P2 differs from A1:P1 in IP and port")
 }
 
 fn request(attrs: &[Attribute<'_>]) -> Vec<u8> {
@@ -64,17 +65,47 @@ fn local_addresses_form_the_rfc5780_square() {
     .collect();
     assert_eq!(s.local_addresses(), expected);
     assert_eq!(
-        BindingServer::new(ServerConfig::new(addr(A1P1))).local_addresses(),
+        BindingServer::new(ServerConfig::new(addr(A1P1)))
+            .unwrap()
+            .local_addresses(),
         [addr(A1P1)]
     );
 }
 
 #[test]
-#[should_panic(expected = "must differ")]
-fn alternate_sharing_a_port_is_refused() {
-    let mut config = ServerConfig::new(addr(A1P1));
-    config.alternate = Some(addr("192.0.2.2:3478"));
-    BindingServer::new(config);
+fn alternate_sharing_an_ip_a_port_or_a_family_is_refused() {
+    let primary = addr(A1P1);
+    for (alternate, expected) in [
+        (
+            "192.0.2.2:3478",
+            ServerConfigError::AlternateNotDistinct {
+                primary,
+                alternate: addr("192.0.2.2:3478"),
+            },
+        ),
+        (
+            "192.0.2.1:3479",
+            ServerConfigError::AlternateNotDistinct {
+                primary,
+                alternate: addr("192.0.2.1:3479"),
+            },
+        ),
+        (
+            "[2001:db8::2]:3479",
+            ServerConfigError::AlternateFamily {
+                primary,
+                alternate: addr("[2001:db8::2]:3479"),
+            },
+        ),
+    ] {
+        let config = ServerConfig {
+            alternate: Some(addr(alternate)),
+            ..ServerConfig::new(primary)
+        };
+        let err = BindingServer::new(config).unwrap_err();
+        assert_eq!(err, expected);
+        assert!(err.to_string().contains(alternate), "{err}");
+    }
 }
 
 #[test]
@@ -134,7 +165,7 @@ fn change_request_follows_rfc5780_table_1() {
 
 #[test]
 fn single_address_server_rejects_change_request() {
-    let mut s = BindingServer::new(ServerConfig::new(addr(A1P1)));
+    let mut s = BindingServer::new(ServerConfig::new(addr(A1P1))).unwrap();
     let plain = exchange(&mut s, addr(A1P1), &request(&[])).unwrap();
     let msg = Message::parse(&plain.payload).unwrap();
     // RFC 5780 §6: "MUST NOT include an OTHER-ADDRESS attribute in any Response".

@@ -285,3 +285,65 @@ fn a_final_401_forgets_the_cached_nonce() {
         ]
     );
 }
+
+/// Sends the client's first request back as a 401 with `realm` and a plain nonce; returns the
+/// retry, if the client made one.
+fn retry_after_401(username: &str, password: &str, realm: &str) -> (StunClient, Option<Vec<u8>>) {
+    let creds = Credentials::LongTerm {
+        username: username.into(),
+        password: password.into(),
+    };
+    let mut c = client(17).with_credentials(creds);
+    c.binding(Instant::ZERO, addr(LOCAL), addr(SERVER)).unwrap();
+    let request = c.poll_transmit().expect("a request");
+    let req = Message::parse(&request.payload).unwrap();
+    let mut b = MessageBuilder::error_response(&req, ErrorCode::UNAUTHENTICATED);
+    b.add(&Attribute::Realm(realm)).add(&Attribute::Nonce("n1"));
+    let response = b.finish();
+    c.handle_datagram(
+        Instant::ZERO,
+        Datagram {
+            source: addr(SERVER),
+            destination: addr(LOCAL),
+            payload: &response,
+        },
+    );
+    let retry = c.poll_transmit().map(|t| t.payload);
+    (c, retry)
+}
+
+#[test]
+fn retries_send_the_opaque_string_username_and_key() {
+    // RFC 8489 §14.3 / RFC 8265 §4.2: "e" + COMBINING ACUTE ACCENT is sent as U+00E9, and the
+    // key hashes the NFC username, the realm with its NO-BREAK SPACE mapped, and the password.
+    let (_, retry) = retry_after_401("Jose\u{0301}", "pa\u{2002}ss", "my\u{00A0}realm");
+    let retry = retry.expect("a retry with credentials");
+    let msg = Message::parse(&retry).unwrap();
+    assert_eq!(msg.username(), Some("Jos\u{00E9}"));
+    let key =
+        crate::stun::try_long_term_key(PasswordAlgorithm::Md5, "Jos\u{00E9}", "my realm", "pa ss")
+            .unwrap();
+    assert!(msg.verify_integrity(&key).is_ok());
+}
+
+#[test]
+fn a_realm_that_is_no_opaque_string_is_not_answered() {
+    // A realm holding a control character (or credentials the profile refuses) can make no
+    // long-term key: no retry, the 401 is the answer.
+    for (username, password, realm) in [
+        ("alice", "secret", "bad\u{0007}realm"),
+        ("alice", "", "example.org"),
+        ("al\u{200B}ice", "secret", "example.org"),
+    ] {
+        let (mut c, retry) = retry_after_401(username, password, realm);
+        assert_eq!(retry, None, "{username:?} {password:?} {realm:?}");
+        assert!(matches!(
+            c.poll_event(),
+            Some(ClientEvent::Response {
+                class: Class::ErrorResponse,
+                ..
+            })
+        ));
+        assert_eq!(c.stats().auth_retries, 0);
+    }
+}

@@ -1,0 +1,105 @@
+//! KRPC message encoding.
+
+use super::{Body, Message, Method, Response, write_addr, write_nodes};
+use crate::dht::bencode::{Value, encode};
+
+impl Message<'_> {
+    /// The bencoded message (keys sorted, BEP 3).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut ip = Vec::new();
+        if let Some(addr) = &self.ip {
+            write_addr(addr, &mut ip);
+        }
+        let mut nodes = Vec::new();
+        let mut nodes6 = Vec::new();
+        let mut values = Vec::new();
+        let mut top: Vec<(&[u8], Value<'_>)> = vec![(b"t", Value::Bytes(self.transaction_id))];
+        match &self.body {
+            Body::Query(query) => {
+                let mut args: Vec<(&[u8], Value<'_>)> = vec![(b"id", Value::Bytes(&query.id.0))];
+                match &query.method {
+                    Method::Ping | Method::Unknown(_) => {}
+                    Method::FindNode { target } => args.push((b"target", Value::Bytes(&target.0))),
+                    Method::GetPeers { info_hash } => {
+                        args.push((b"info_hash", Value::Bytes(&info_hash.0)));
+                    }
+                    Method::AnnouncePeer {
+                        info_hash,
+                        port,
+                        token,
+                        implied_port,
+                    } => {
+                        args.push((b"info_hash", Value::Bytes(&info_hash.0)));
+                        args.push((b"port", Value::Int(i64::from(*port))));
+                        args.push((b"token", Value::Bytes(token)));
+                        if *implied_port {
+                            args.push((b"implied_port", Value::Int(1)));
+                        }
+                    }
+                }
+                if let Some(want) = query.want {
+                    let mut list = Vec::new();
+                    if want.v4 {
+                        list.push(Value::Bytes(b"n4"));
+                    }
+                    if want.v6 {
+                        list.push(Value::Bytes(b"n6"));
+                    }
+                    args.push((b"want", Value::List(list)));
+                }
+                top.push((b"y", Value::Bytes(b"q")));
+                top.push((b"q", Value::Bytes(query.method.name())));
+                top.push((b"a", Value::Dict(args)));
+            }
+            Body::Response(Response {
+                id,
+                nodes: n4,
+                nodes6: n6,
+                values: peers,
+                token,
+            }) => {
+                let mut r: Vec<(&[u8], Value<'_>)> = vec![(b"id", Value::Bytes(&id.0))];
+                if !n4.is_empty() {
+                    write_nodes(n4, &mut nodes);
+                    r.push((b"nodes", Value::Bytes(&nodes)));
+                }
+                if !n6.is_empty() {
+                    write_nodes(n6, &mut nodes6);
+                    r.push((b"nodes6", Value::Bytes(&nodes6)));
+                }
+                if !peers.is_empty() {
+                    for peer in peers {
+                        let mut one = Vec::with_capacity(18);
+                        write_addr(peer, &mut one);
+                        values.push(one);
+                    }
+                    let list = values.iter().map(|v| Value::Bytes(v)).collect();
+                    r.push((b"values", Value::List(list)));
+                }
+                if let Some(token) = token {
+                    r.push((b"token", Value::Bytes(token)));
+                }
+                top.push((b"y", Value::Bytes(b"r")));
+                top.push((b"r", Value::Dict(r)));
+            }
+            Body::Error(error) => {
+                let list = vec![Value::Int(error.code), Value::Bytes(error.message)];
+                top.push((b"y", Value::Bytes(b"e")));
+                top.push((b"e", Value::List(list)));
+            }
+        }
+        if let Some(version) = self.version {
+            top.push((b"v", Value::Bytes(version)));
+        }
+        if self.ip.is_some() {
+            top.push((b"ip", Value::Bytes(&ip)));
+        }
+        if self.read_only {
+            // BEP 43: "ro" is a top-level key set to 1 in every query a read-only node sends.
+            top.push((b"ro", Value::Int(1)));
+        }
+        let mut out = Vec::with_capacity(128);
+        encode(&Value::Dict(top), &mut out);
+        out
+    }
+}

@@ -1,0 +1,680 @@
+//! The DHT node: a [`Machine`] that answers KRPC queries and runs lookups, announces and pings.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use core::net::{IpAddr, SocketAddr};
+use core::time::Duration;
+
+use crate::dht::id::{NodeId, bep42_id, bep42_verify};
+use crate::dht::krpc::{self, Body, Message, Method, NodeInfo, Query, TRANSACTION_ID_LEN, Want};
+use crate::dht::lookup::{Lookup, LookupKind, Origin, QueryId, Status};
+use crate::dht::peers::{PeerStore, PeerStoreConfig};
+use crate::dht::ratelimit::RateLimiter;
+use crate::dht::routing::{Insert, RoutingConfig, RoutingTable};
+use crate::dht::rtt::RttEstimator;
+use crate::dht::token::TokenSecrets;
+use crate::io::{Datagram, Machine, Transmit};
+use crate::time::Instant;
+
+/// How a [`DhtNode`] behaves; every bound on memory is here.
+#[derive(Clone, Debug)]
+pub struct DhtConfig {
+    /// The local socket address queries and answers are sent from.
+    pub local: SocketAddr,
+    /// Our id; when `None`, derived from `external_ip` (BEP 42) or else random.
+    pub id: Option<NodeId>,
+    /// Our external IP if known, for a BEP 42 id.
+    pub external_ip: Option<IpAddr>,
+    /// Routing table knobs (k, node states, refresh).
+    pub routing: RoutingConfig,
+    /// Parallel requests per lookup (Kademlia's alpha).
+    pub alpha: usize,
+    /// Queries a lookup sends to one node before giving up on it: a lost datagram (not a
+    /// dead node) should not drop the true closest node from the result.
+    pub lookup_attempts: u8,
+    /// Candidates a lookup keeps.
+    pub max_candidates: usize,
+    /// Lookups running at once; further commands finish at once, empty.
+    pub max_lookups: usize,
+    /// Outstanding requests at once; further requests are not sent.
+    pub max_pending: usize,
+    /// BEP 43: do not answer queries and ask others not to add us to their tables.
+    pub read_only: bool,
+    /// BEP 42: keep nodes whose ids do not match their IP out of the routing table.
+    pub enforce_bep42: bool,
+    /// Queries answered per source IP per second.
+    pub queries_per_ip_per_second: u32,
+    /// Source IPs the rate limiter tracks.
+    pub rate_limit_capacity: usize,
+    /// Announced peers.
+    pub peers: PeerStoreConfig,
+    /// Request timeout before any RTT is measured.
+    pub initial_timeout: Duration,
+    /// Shortest adaptive timeout.
+    pub min_timeout: Duration,
+    /// Longest adaptive timeout.
+    pub max_timeout: Duration,
+    /// `v`: client version sent in every message.
+    pub version: Option<[u8; 4]>,
+}
+
+impl DhtConfig {
+    /// Defaults for a node sending from `local`.
+    pub fn new(local: SocketAddr) -> DhtConfig {
+        DhtConfig {
+            local,
+            id: None,
+            external_ip: None,
+            routing: RoutingConfig::default(),
+            alpha: 3,
+            lookup_attempts: 2,
+            max_candidates: 64,
+            max_lookups: 64,
+            max_pending: 1024,
+            read_only: false,
+            enforce_bep42: false,
+            queries_per_ip_per_second: 50,
+            rate_limit_capacity: 4096,
+            peers: PeerStoreConfig::default(),
+            initial_timeout: Duration::from_secs(1),
+            min_timeout: Duration::from_millis(100),
+            max_timeout: Duration::from_secs(2),
+            version: Some(*b"PG01"),
+        }
+    }
+}
+
+/// The result of a lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupResult {
+    /// The command this answers.
+    pub query: QueryId,
+    /// The id or info-hash looked up.
+    pub target: NodeId,
+    /// The up to k closest nodes that answered, nearest first.
+    pub closest: Vec<NodeInfo>,
+    /// Peers found (`get_peers`), deduplicated.
+    pub peers: Vec<SocketAddr>,
+    /// Hop count of the nearest node found (1 = it was in our own table).
+    pub hops: u32,
+    /// Queries sent for this lookup.
+    pub messages: u32,
+    /// Time from the command to this result: until the k closest have all answered.
+    pub elapsed: Duration,
+    /// Time from the command until the nearest node of the result answered (what a lookup
+    /// that stopped at the first sight of its target would take).
+    pub nearest_after: Duration,
+}
+
+/// What a [`DhtNode`] tells its application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DhtEvent {
+    /// The bootstrap lookup finished; `nodes` are now in the routing table.
+    Bootstrapped {
+        /// Routing table size.
+        nodes: usize,
+    },
+    /// A lookup got closer to its target.
+    Progress {
+        /// The lookup.
+        query: QueryId,
+        /// Nodes that have answered so far.
+        responded: usize,
+        /// Requests outstanding.
+        in_flight: usize,
+        /// The closest node that answered so far.
+        closest: NodeId,
+    },
+    /// A find_node or get_peers lookup finished.
+    LookupDone(LookupResult),
+    /// An announce finished: `stored` nodes acknowledged our announce_peer.
+    Announced {
+        /// The lookup part of the announce.
+        result: LookupResult,
+        /// Acknowledgements.
+        stored: usize,
+    },
+    /// A ping was answered (`id` is the responder's) or timed out (`id` is `None`).
+    Pong {
+        /// The command.
+        query: QueryId,
+        /// Who was pinged.
+        addr: SocketAddr,
+        /// The responder's id.
+        id: Option<NodeId>,
+    },
+}
+
+/// Counters of what the node saw; malformed and refused input is counted, never fatal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DhtStats {
+    /// Datagrams that were not valid KRPC.
+    pub malformed: u64,
+    /// Queries dropped by the per-IP rate limit.
+    pub rate_limited: u64,
+    /// Queries answered (or refused with an error).
+    pub queries: u64,
+    /// Responses matched to a request of ours.
+    pub responses: u64,
+    /// Error messages received.
+    pub errors: u64,
+    /// Responses with no matching request (late, spoofed, or from the wrong address).
+    pub unexpected: u64,
+    /// Requests that timed out.
+    pub timeouts: u64,
+    /// Requests not sent because [`DhtConfig::max_pending`] was reached.
+    pub pending_full: u64,
+    /// Datagrams queued for sending.
+    pub sent: u64,
+    /// Nodes whose ids do not match their IP under BEP 42.
+    pub bep42_mismatch: u64,
+    /// announce_peer queries refused for a bad token.
+    pub bad_tokens: u64,
+}
+
+/// Why a request was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A lookup step to a known node.
+    Lookup(QueryId),
+    /// A bootstrap request to an address of unknown id.
+    Seed(QueryId),
+    /// announce_peer at the end of an announce.
+    Announce(QueryId),
+    /// A ping the application asked for.
+    Ping(QueryId),
+    /// A liveness check of a questionable routing-table node.
+    Liveness,
+}
+
+pub(crate) struct Pending {
+    pub(crate) addr: SocketAddr,
+    pub(crate) node: Option<NodeId>,
+    pub(crate) sent: Instant,
+    pub(crate) deadline: Instant,
+    pub(crate) purpose: Purpose,
+}
+
+/// A BitTorrent mainline DHT node (BEP 5) as a Sans-IO machine.
+pub struct DhtNode {
+    pub(crate) config: DhtConfig,
+    pub(crate) rng: crate::Rng,
+    pub(crate) table: RoutingTable,
+    pub(crate) tokens: TokenSecrets,
+    pub(crate) store: PeerStore,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) rtt: RttEstimator,
+    pub(crate) pending: BTreeMap<[u8; TRANSACTION_ID_LEN], Pending>,
+    pub(crate) deadlines: BTreeSet<(Instant, [u8; TRANSACTION_ID_LEN])>,
+    pub(crate) lookups: BTreeMap<QueryId, Lookup>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<DhtEvent>,
+    pub(crate) stats: DhtStats,
+    next_query: u64,
+    next_housekeeping: Instant,
+}
+
+/// How often expired peers are swept and buckets checked for refresh.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
+/// Queued datagrams beyond which new ones are dropped (the driver is not draining).
+const MAX_TRANSMITS: usize = 4096;
+/// Queued events beyond which new ones are dropped.
+const MAX_EVENTS: usize = 4096;
+
+impl DhtNode {
+    /// A node with no contacts yet; call [`bootstrap`](Self::bootstrap) to join.
+    pub fn new(config: DhtConfig, mut rng: crate::Rng) -> DhtNode {
+        let id = match (config.id, config.external_ip) {
+            (Some(id), _) => id,
+            (None, Some(ip)) => {
+                let rand = (rng.next_u32() & 0xff) as u8;
+                bep42_id(ip, rand, &mut *rng)
+            }
+            (None, None) => NodeId::random(&mut *rng),
+        };
+        let now = Instant::ZERO;
+        DhtNode {
+            table: RoutingTable::new(id, config.routing, now),
+            tokens: TokenSecrets::new(now, &mut *rng),
+            store: PeerStore::new(config.peers),
+            limiter: RateLimiter::new(config.queries_per_ip_per_second, config.rate_limit_capacity),
+            rtt: RttEstimator::new(
+                config.initial_timeout,
+                config.min_timeout,
+                config.max_timeout,
+            ),
+            pending: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            lookups: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: DhtStats::default(),
+            next_query: 1,
+            next_housekeeping: now + HOUSEKEEPING,
+            config,
+            rng,
+        }
+    }
+
+    /// Our node id.
+    pub fn id(&self) -> NodeId {
+        self.table.own_id()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> DhtStats {
+        self.stats
+    }
+
+    /// The routing table (read-only).
+    pub fn routing_table(&self) -> &RoutingTable {
+        &self.table
+    }
+
+    /// Lookups running.
+    pub fn lookups_in_flight(&self) -> usize {
+        self.lookups.len()
+    }
+
+    fn new_query_id(&mut self) -> QueryId {
+        let id = QueryId(self.next_query);
+        self.next_query += 1;
+        id
+    }
+
+    /// Joins the network: asks each of `addrs` (ids unknown) for nodes near our id, then
+    /// walks towards our id; [`DhtEvent::Bootstrapped`] follows, then one refresh lookup per
+    /// bucket fills the rest of the table.
+    pub fn bootstrap(&mut self, now: Instant, addrs: &[SocketAddr]) -> QueryId {
+        let query = self.new_query_id();
+        let own = self.id();
+        let mut lookup = Lookup::new(query, own, LookupKind::FindNode, Origin::Bootstrap, now);
+        let known = self.table.closest(now, &own, self.config.max_candidates);
+        lookup.add(&own, &known, 1, self.config.max_candidates);
+        self.lookups.insert(query, lookup);
+        for addr in addrs {
+            let method = Method::FindNode { target: own };
+            let sent = self.send_query(now, *addr, None, method, Purpose::Seed(query));
+            if let Some(l) = self.lookups.get_mut(&query).filter(|_| sent) {
+                l.seeds_pending += 1;
+                l.messages += 1;
+            }
+        }
+        self.advance(now, query);
+        query
+    }
+
+    /// Looks up the k nodes closest to `target`; ends with [`DhtEvent::LookupDone`].
+    pub fn find_node(&mut self, now: Instant, target: NodeId) -> QueryId {
+        self.start_lookup(now, target, LookupKind::FindNode, Origin::User)
+    }
+
+    /// Looks up peers for `info_hash`; ends with [`DhtEvent::LookupDone`].
+    pub fn get_peers(&mut self, now: Instant, info_hash: NodeId) -> QueryId {
+        self.start_lookup(now, info_hash, LookupKind::GetPeers, Origin::User)
+    }
+
+    /// Announces that we have `info_hash` on `port` (0: the source port, BEP 5 implied_port)
+    /// to the closest nodes; ends with [`DhtEvent::Announced`].
+    pub fn announce(&mut self, now: Instant, info_hash: NodeId, port: u16) -> QueryId {
+        self.start_lookup(now, info_hash, LookupKind::Announce { port }, Origin::User)
+    }
+
+    /// Pings `addr`; ends with [`DhtEvent::Pong`].
+    pub fn ping(&mut self, now: Instant, addr: SocketAddr) -> QueryId {
+        let query = self.new_query_id();
+        if !self.send_query(now, addr, None, Method::Ping, Purpose::Ping(query)) {
+            self.push_event(DhtEvent::Pong {
+                query,
+                addr,
+                id: None,
+            });
+        }
+        query
+    }
+
+    fn start_lookup(
+        &mut self,
+        now: Instant,
+        target: NodeId,
+        kind: LookupKind,
+        origin: Origin,
+    ) -> QueryId {
+        let query = self.new_query_id();
+        let mut lookup = Lookup::new(query, target, kind, origin, now);
+        let own = self.id();
+        let known = self.table.closest(now, &target, self.config.max_candidates);
+        lookup.add(&own, &known, 1, self.config.max_candidates);
+        if self.lookups.len() >= self.config.max_lookups {
+            // Over the bound: finish at once, empty, so the caller still hears back.
+            self.lookups
+                .insert(query, Lookup::new(query, target, kind, origin, now));
+            self.finish(now, query);
+            return query;
+        }
+        self.lookups.insert(query, lookup);
+        self.advance(now, query);
+        query
+    }
+
+    /// Sends what a lookup may send now, or finishes it.
+    pub(crate) fn advance(&mut self, now: Instant, query: QueryId) {
+        let Some(lookup) = self.lookups.get(&query) else {
+            return;
+        };
+        if lookup.announcing.is_some() {
+            return;
+        }
+        let k = self.config.routing.k;
+        let next = lookup.next(self.config.alpha, k);
+        let target = lookup.target;
+        let kind = lookup.kind;
+        for i in next {
+            let Some(info) = self.lookups.get(&query).map(|l| l.candidates[i].info) else {
+                return;
+            };
+            let method = match kind {
+                LookupKind::FindNode => Method::FindNode { target },
+                LookupKind::GetPeers | LookupKind::Announce { .. } => {
+                    Method::GetPeers { info_hash: target }
+                }
+            };
+            let sent = self.send_query(
+                now,
+                info.addr,
+                Some(info.id),
+                method,
+                Purpose::Lookup(query),
+            );
+            if let Some(l) = self.lookups.get_mut(&query) {
+                let c = &mut l.candidates[i];
+                c.status = if sent {
+                    Status::InFlight
+                } else {
+                    Status::Failed
+                };
+                c.attempts = c.attempts.saturating_add(1);
+                l.messages += u32::from(sent);
+            }
+        }
+        if self.lookups.get(&query).is_some_and(|l| l.finished(k)) {
+            self.finish(now, query);
+        }
+    }
+
+    fn result(&self, now: Instant, lookup: &Lookup) -> LookupResult {
+        let (closest, hops, found) = lookup.closest(self.config.routing.k);
+        LookupResult {
+            query: lookup.id,
+            target: lookup.target,
+            closest,
+            peers: lookup.peers.clone(),
+            hops,
+            messages: lookup.messages,
+            elapsed: now.saturating_duration_since(lookup.started),
+            nearest_after: found.map_or(Duration::ZERO, |t| {
+                t.saturating_duration_since(lookup.started)
+            }),
+        }
+    }
+
+    fn finish(&mut self, now: Instant, query: QueryId) {
+        let Some(lookup) = self.lookups.get(&query) else {
+            return;
+        };
+        if let (LookupKind::Announce { port }, None) = (lookup.kind, lookup.announcing) {
+            self.start_announce(now, query, port);
+            return;
+        }
+        let Some(lookup) = self.lookups.remove(&query) else {
+            return;
+        };
+        let result = self.result(now, &lookup);
+        match (lookup.origin, lookup.kind, lookup.announcing) {
+            (Origin::Bootstrap, _, _) => {
+                self.push_event(DhtEvent::Bootstrapped {
+                    nodes: self.table.len(),
+                });
+                let targets = self.table.all_bucket_targets(&mut *self.rng);
+                for target in targets {
+                    if self.lookups.len() < self.config.max_lookups {
+                        self.start_lookup(now, target, LookupKind::FindNode, Origin::Refresh);
+                    }
+                }
+            }
+            (Origin::Refresh, _, _) => {}
+            (Origin::User, LookupKind::Announce { .. }, Some((_, stored))) => {
+                self.push_event(DhtEvent::Announced { result, stored });
+            }
+            (Origin::User, _, _) => self.push_event(DhtEvent::LookupDone(result)),
+        }
+    }
+
+    /// BEP 5: announce_peer to the closest nodes that answered get_peers with a token.
+    fn start_announce(&mut self, now: Instant, query: QueryId, port: u16) {
+        let k = self.config.routing.k;
+        let Some(lookup) = self.lookups.get_mut(&query) else {
+            return;
+        };
+        let targets: Vec<(NodeInfo, Vec<u8>)> = lookup
+            .candidates
+            .iter()
+            .filter(|c| c.status == Status::Responded)
+            .take(k)
+            .filter_map(|c| c.token.clone().map(|t| (c.info, t)))
+            .collect();
+        let info_hash = lookup.target;
+        lookup.announcing = Some((0, 0));
+        for (info, token) in targets {
+            let method = Method::AnnouncePeer {
+                info_hash,
+                port,
+                token: &token,
+                implied_port: port == 0,
+            };
+            let sent = self.send_query(
+                now,
+                info.addr,
+                Some(info.id),
+                method,
+                Purpose::Announce(query),
+            );
+            if let Some(l) = self.lookups.get_mut(&query).filter(|_| sent) {
+                l.messages += 1;
+                if let Some((outstanding, _)) = &mut l.announcing {
+                    *outstanding += 1;
+                }
+            }
+        }
+        self.maybe_finish_announce(now, query);
+    }
+
+    pub(crate) fn maybe_finish_announce(&mut self, now: Instant, query: QueryId) {
+        if self
+            .lookups
+            .get(&query)
+            .and_then(|l| l.announcing)
+            .is_some_and(|(o, _)| o == 0)
+        {
+            self.finish(now, query);
+        }
+    }
+
+    /// Queues a query; false if the pending table is full.
+    pub(crate) fn send_query(
+        &mut self,
+        now: Instant,
+        addr: SocketAddr,
+        node: Option<NodeId>,
+        method: Method<'_>,
+        purpose: Purpose,
+    ) -> bool {
+        if self.pending.len() >= self.config.max_pending {
+            self.stats.pending_full += 1;
+            return false;
+        }
+        let mut tid = [0u8; TRANSACTION_ID_LEN];
+        loop {
+            self.rng.fill_bytes(&mut tid);
+            if !self.pending.contains_key(&tid) {
+                break;
+            }
+        }
+        let node_srtt = node.and_then(|id| self.table.get(&id)).and_then(|e| e.srtt);
+        let deadline = now + self.rtt.timeout(node_srtt);
+        let want = match (self.config.local, addr) {
+            (SocketAddr::V6(_), _) | (_, SocketAddr::V6(_)) => Some(Want { v4: true, v6: true }),
+            _ => None,
+        };
+        let message = Message {
+            transaction_id: &tid,
+            body: Body::Query(Query {
+                id: self.id(),
+                method,
+                want,
+            }),
+            version: self.config.version.as_ref().map(|v| &v[..]),
+            ip: None,
+            read_only: self.config.read_only,
+        };
+        let payload = message.to_bytes();
+        self.pending.insert(
+            tid,
+            Pending {
+                addr,
+                node,
+                sent: now,
+                deadline,
+                purpose,
+            },
+        );
+        self.deadlines.insert((deadline, tid));
+        self.transmit(addr, payload);
+        true
+    }
+
+    pub(crate) fn transmit(&mut self, destination: SocketAddr, payload: Vec<u8>) {
+        if self.transmits.len() >= MAX_TRANSMITS {
+            return;
+        }
+        self.stats.sent += 1;
+        self.transmits.push_back(Transmit {
+            source: self.config.local,
+            destination,
+            payload,
+        });
+    }
+
+    pub(crate) fn push_event(&mut self, event: DhtEvent) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push_back(event);
+        }
+    }
+
+    /// Offers a node to the routing table (BEP 42 permitting) and pings what it asks us to.
+    pub(crate) fn offer(
+        &mut self,
+        now: Instant,
+        info: NodeInfo,
+        responded: Option<Duration>,
+        queried: bool,
+    ) {
+        if !bep42_verify(&info.id, info.addr.ip()) {
+            self.stats.bep42_mismatch += 1;
+            if self.config.enforce_bep42 {
+                return;
+            }
+        }
+        let outcome = if queried {
+            self.table.on_query(now, info)
+        } else {
+            self.table.on_response(now, info, responded)
+        };
+        if let Insert::Pending(nodes) = outcome {
+            for node in nodes {
+                self.send_query(
+                    now,
+                    node.addr,
+                    Some(node.id),
+                    Method::Ping,
+                    Purpose::Liveness,
+                );
+            }
+        }
+    }
+
+    fn housekeeping(&mut self, now: Instant) {
+        self.tokens.maybe_rotate(now, &mut *self.rng);
+        if now >= self.next_housekeeping {
+            self.next_housekeeping = now + HOUSEKEEPING;
+            self.store.expire(now);
+            if !self.table.is_empty() {
+                for target in self.table.refresh_targets(now, &mut *self.rng) {
+                    if self.lookups.len() < self.config.max_lookups {
+                        self.start_lookup(now, target, LookupKind::FindNode, Origin::Refresh);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Machine for DhtNode {
+    type Event = DhtEvent;
+
+    fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        let message = match krpc::decode(datagram.payload) {
+            Ok(message) => message,
+            Err(error) => {
+                self.stats.malformed += 1;
+                tracing::debug!(from = %datagram.source, %error, "dht: malformed datagram dropped");
+                return;
+            }
+        };
+        match message.body {
+            Body::Query(ref query) => self.on_query(now, datagram.source, &message, query),
+            Body::Response(ref response) => {
+                self.on_response(now, datagram.source, message.transaction_id, Ok(response))
+            }
+            Body::Error(error) => {
+                self.stats.errors += 1;
+                tracing::debug!(from = %datagram.source, ?error, "dht: error received");
+                self.on_response(
+                    now,
+                    datagram.source,
+                    message.transaction_id,
+                    Err(error.code),
+                );
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(deadline, tid)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            if let Some(pending) = self.pending.remove(&tid) {
+                self.stats.timeouts += 1;
+                self.on_failure(now, pending);
+            }
+        }
+        self.housekeeping(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    fn poll_event(&mut self) -> Option<DhtEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let request = self.deadlines.first().map(|(t, _)| *t);
+        let periodic = self.next_housekeeping.min(self.tokens.next_rotation());
+        Some(request.map_or(periodic, |r| r.min(periodic)))
+    }
+}

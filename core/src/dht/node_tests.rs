@@ -1,0 +1,331 @@
+//! DhtNode machines wired together in memory on virtual time.
+
+use std::collections::{BTreeMap, BinaryHeap};
+
+use core::cmp::Reverse;
+use core::net::SocketAddr;
+use core::time::Duration;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+use super::krpc::{self, Body};
+use super::*;
+use crate::io::{Datagram, Machine};
+use crate::time::Instant;
+
+/// A datagram on its way: (arrival, sequence, receiver index, source, payload).
+type InFlight = (Instant, u64, usize, SocketAddr, Vec<u8>);
+
+struct Net {
+    nodes: Vec<DhtNode>,
+    by_addr: BTreeMap<SocketAddr, usize>,
+    events: Vec<Vec<DhtEvent>>,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    seq: u64,
+    now: Instant,
+    latency: Duration,
+}
+
+fn addr(i: usize) -> SocketAddr {
+    SocketAddr::from(([100, 64, (i / 250) as u8, (i % 250) as u8 + 1], 6881))
+}
+
+impl Net {
+    fn new(n: usize, seed: u64) -> Net {
+        let mut net = Net {
+            nodes: Vec::new(),
+            by_addr: BTreeMap::new(),
+            events: Vec::new(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: Instant::ZERO,
+            latency: Duration::from_millis(10),
+        };
+        for i in 0..n {
+            let config = DhtConfig::new(addr(i));
+            let rng = ChaCha20Rng::seed_from_u64(seed * 1000 + i as u64);
+            net.nodes.push(DhtNode::new(config, Box::new(rng)));
+            net.by_addr.insert(addr(i), i);
+            net.events.push(Vec::new());
+        }
+        net
+    }
+
+    fn drain(&mut self, i: usize) {
+        while let Some(t) = self.nodes[i].poll_transmit() {
+            self.seq += 1;
+            let at = self.now + self.latency;
+            if let Some(&to) = self.by_addr.get(&t.destination) {
+                self.queue
+                    .push(Reverse((at, self.seq, to, t.source, t.payload)));
+            }
+        }
+        while let Some(e) = self.nodes[i].poll_event() {
+            self.events[i].push(e);
+        }
+    }
+
+    fn command<R>(&mut self, i: usize, f: impl FnOnce(&mut DhtNode, Instant) -> R) -> R {
+        let r = f(&mut self.nodes[i], self.now);
+        self.drain(i);
+        r
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            let timer = (0..self.nodes.len())
+                .filter_map(|i| self.nodes[i].poll_timeout().map(|t| (t, i)))
+                .min();
+            let packet = self.queue.peek().map(|Reverse((t, ..))| *t);
+            let next = match (timer, packet) {
+                (Some((t, _)), Some(p)) => t.min(p),
+                (Some((t, _)), None) => t,
+                (None, Some(p)) => p,
+                (None, None) => break,
+            };
+            if next > end {
+                break;
+            }
+            self.now = next;
+            if packet == Some(next) {
+                let Some(Reverse((_, _, to, from, payload))) = self.queue.pop() else {
+                    break;
+                };
+                let d = Datagram {
+                    source: from,
+                    destination: addr(to),
+                    payload: &payload,
+                };
+                self.nodes[to].handle_datagram(self.now, d);
+                self.drain(to);
+            } else if let Some((_, i)) = timer {
+                self.nodes[i].handle_timeout(self.now);
+                self.drain(i);
+            }
+        }
+        self.now = end;
+    }
+
+    fn bootstrap_all(&mut self) {
+        for i in 1..self.nodes.len() {
+            self.command(i, |n, now| n.bootstrap(now, &[addr(0)]));
+            self.run_for(Duration::from_millis(50));
+        }
+        self.run_for(Duration::from_secs(10));
+    }
+}
+
+#[test]
+fn ping_and_pong() {
+    let mut net = Net::new(2, 1);
+    let q = net.command(0, |n, now| n.ping(now, addr(1)));
+    net.run_for(Duration::from_secs(1));
+    let id1 = net.nodes[1].id();
+    assert_eq!(
+        net.events[0],
+        vec![DhtEvent::Pong {
+            query: q,
+            addr: addr(1),
+            id: Some(id1)
+        }]
+    );
+    // The pinged node learnt about the pinger from its query, the pinger from the answer.
+    assert!(net.nodes[0].routing_table().get(&id1).is_some());
+    assert_eq!(net.nodes[1].stats().queries, 1);
+    // A ping to nobody times out after the initial timeout.
+    let q = net.command(0, |n, now| n.ping(now, "203.0.113.1:1".parse().unwrap()));
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(
+        net.events[0][1],
+        DhtEvent::Pong {
+            query: q,
+            addr: "203.0.113.1:1".parse().unwrap(),
+            id: None
+        }
+    );
+    assert_eq!(net.nodes[0].stats().timeouts, 1);
+}
+
+#[test]
+fn lookups_find_the_true_closest_nodes() {
+    let mut net = Net::new(60, 2);
+    net.bootstrap_all();
+    let ids: Vec<NodeId> = net.nodes.iter().map(DhtNode::id).collect();
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    for round in 0..20 {
+        let target = NodeId::random(&mut rng);
+        let from = 1 + round % 59;
+        let q = net.command(from, |n, now| n.find_node(now, target));
+        net.run_for(Duration::from_secs(5));
+        let done = net.events[from].iter().find_map(|e| match e {
+            DhtEvent::LookupDone(r) if r.query == q => Some(r.clone()),
+            _ => None,
+        });
+        let result = done.expect("lookup finished");
+        let mut truth: Vec<NodeId> = ids.iter().copied().filter(|id| *id != ids[from]).collect();
+        truth.sort_by(|a, b| target.cmp_distance(a, b));
+        let got: Vec<NodeId> = result.closest.iter().map(|n| n.id).collect();
+        assert_eq!(got, truth[..8], "round {round}");
+        assert!(result.messages >= 8 && result.hops >= 1);
+    }
+}
+
+#[test]
+fn announce_then_get_peers_from_another_node() {
+    let mut net = Net::new(40, 3);
+    net.bootstrap_all();
+    let info_hash = NodeId([0x5a; 20]);
+    let q = net.command(7, |n, now| n.announce(now, info_hash, 51413));
+    net.run_for(Duration::from_secs(5));
+    let stored = net.events[7].iter().find_map(|e| match e {
+        DhtEvent::Announced { result, stored } if result.query == q => Some(*stored),
+        _ => None,
+    });
+    assert!(stored.is_some_and(|s| s >= 6), "{stored:?}");
+    let q = net.command(30, |n, now| n.get_peers(now, info_hash));
+    net.run_for(Duration::from_secs(5));
+    let peers = net.events[30].iter().find_map(|e| match e {
+        DhtEvent::LookupDone(r) if r.query == q => Some(r.peers.clone()),
+        _ => None,
+    });
+    assert_eq!(peers, Some(vec![SocketAddr::new(addr(7).ip(), 51413)]));
+    // implied_port: the announcing socket's port is stored.
+    let q = net.command(8, |n, now| n.announce(now, info_hash, 0));
+    net.run_for(Duration::from_secs(5));
+    assert!(
+        net.events[8]
+            .iter()
+            .any(|e| matches!(e, DhtEvent::Announced { result, .. } if result.query == q))
+    );
+    let q = net.command(31, |n, now| n.get_peers(now, info_hash));
+    net.run_for(Duration::from_secs(5));
+    let peers = net.events[31].iter().find_map(|e| match e {
+        DhtEvent::LookupDone(r) if r.query == q => Some(r.peers.clone()),
+        _ => None,
+    });
+    assert!(peers.unwrap().contains(&addr(8)));
+}
+
+/// Sends `payload` to node 0 from `from` and returns its decoded answer, if any.
+fn ask(net: &mut Net, from: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
+    let d = Datagram {
+        source: from,
+        destination: addr(0),
+        payload,
+    };
+    net.nodes[0].handle_datagram(net.now, d);
+    net.nodes[0].poll_transmit().map(|t| t.payload)
+}
+
+#[test]
+fn bad_tokens_unknown_methods_and_garbage() {
+    let mut net = Net::new(1, 4);
+    let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
+    let announce = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe";
+    let answer = ask(&mut net, from, announce).unwrap();
+    match krpc::decode(&answer).unwrap().body {
+        Body::Error(e) => assert_eq!(e.code, krpc::ERROR_PROTOCOL),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(net.nodes[0].stats().bad_tokens, 1);
+    let unknown = b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:ab1:y1:qe";
+    let answer = ask(&mut net, from, unknown).unwrap();
+    let decoded = krpc::decode(&answer).unwrap();
+    assert_eq!(decoded.transaction_id, b"ab");
+    assert_eq!(decoded.ip, Some(from), "BEP 42 ip field");
+    assert!(matches!(decoded.body, Body::Error(e) if e.code == krpc::ERROR_METHOD_UNKNOWN));
+    for garbage in [
+        &b""[..],
+        b"d1:t2:aa1:y1:qe",
+        b"i1e",
+        b"\xff\x00",
+        &[b'l'; 100],
+    ] {
+        assert!(ask(&mut net, from, garbage).is_none());
+    }
+    assert_eq!(net.nodes[0].stats().malformed, 5);
+    // A response nobody asked for is counted, not acted on.
+    assert!(
+        ask(
+            &mut net,
+            from,
+            b"d1:rd2:id20:mnopqrstuvwxyz123456e1:t4:abcd1:y1:re"
+        )
+        .is_none()
+    );
+    assert_eq!(net.nodes[0].stats().unexpected, 1);
+}
+
+#[test]
+fn get_peers_token_is_accepted_and_rate_limit_applies() {
+    let mut net = Net::new(1, 5);
+    let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
+    let get = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe";
+    let answer = ask(&mut net, from, get).unwrap();
+    let token = match krpc::decode(&answer).unwrap().body {
+        Body::Response(r) => r.token.unwrap().to_vec(),
+        other => panic!("{other:?}"),
+    };
+    let mut announce =
+        b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:"
+            .to_vec();
+    announce.extend_from_slice(&token);
+    announce.extend_from_slice(b"e1:q13:announce_peer1:t2:aa1:y1:qe");
+    let answer = ask(&mut net, from, &announce).unwrap();
+    assert!(matches!(
+        krpc::decode(&answer).unwrap().body,
+        Body::Response(_)
+    ));
+    // The same token from another IP is refused.
+    let answer = ask(&mut net, "198.51.100.10:7000".parse().unwrap(), &announce).unwrap();
+    assert!(matches!(
+        krpc::decode(&answer).unwrap().body,
+        Body::Error(_)
+    ));
+    let ping = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+    let answered = (0..100)
+        .filter(|_| ask(&mut net, from, ping).is_some())
+        .count();
+    assert_eq!(answered, 50 - 2, "50 per second per IP, two used above");
+    assert_eq!(net.nodes[0].stats().rate_limited, 52);
+}
+
+#[test]
+fn read_only_nodes_do_not_answer_and_are_not_added() {
+    let mut net = Net::new(2, 6);
+    let mut config = DhtConfig::new(addr(1));
+    config.read_only = true;
+    net.nodes[1] = DhtNode::new(config, Box::new(ChaCha20Rng::seed_from_u64(1)));
+    let q = net.command(1, |n, now| n.ping(now, addr(0)));
+    net.run_for(Duration::from_secs(1));
+    assert!(
+        net.events[1]
+            .iter()
+            .any(|e| matches!(e, DhtEvent::Pong { query, id: Some(_), .. } if *query == q))
+    );
+    assert!(
+        net.nodes[0].routing_table().is_empty(),
+        "BEP 43: ro queriers stay out"
+    );
+    net.command(0, |n, now| n.ping(now, addr(1)));
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(net.nodes[0].stats().timeouts, 1);
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let run = || {
+        let mut net = Net::new(20, 7);
+        net.bootstrap_all();
+        let q = net.command(3, |n, now| n.find_node(now, NodeId([1; 20])));
+        net.run_for(Duration::from_secs(5));
+        (
+            q,
+            net.events.clone(),
+            net.nodes.iter().map(DhtNode::stats).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(run(), run());
+}

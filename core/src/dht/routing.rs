@@ -1,0 +1,496 @@
+//! The routing table (BEP 5): k-buckets that split around our own id, node states, replacement
+//! caches and the refresh schedule.
+
+use core::time::Duration;
+
+use crate::dht::id::{ID_BITS, NodeId};
+use crate::dht::krpc::NodeInfo;
+use crate::time::Instant;
+
+/// Knobs of the routing table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoutingConfig {
+    /// Nodes per bucket. BEP 5: "Each bucket can only hold K nodes, currently eight".
+    pub k: usize,
+    /// Replacement candidates kept per bucket.
+    pub replacements: usize,
+    /// BEP 5: "After 15 minutes of inactivity, a node becomes questionable".
+    pub questionable_after: Duration,
+    /// Consecutive unanswered queries after which a node is bad.
+    pub bad_after_failures: u32,
+    /// BEP 5: "Buckets that have not been changed in 15 minutes should be refreshed".
+    pub refresh_after: Duration,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> RoutingConfig {
+        RoutingConfig {
+            k: 8,
+            replacements: 8,
+            questionable_after: Duration::from_secs(15 * 60),
+            bad_after_failures: 2,
+            refresh_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// BEP 5's three node states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    /// Answered us within the last 15 minutes (or answered once and queried us since).
+    Good,
+    /// Not heard from recently; worth a ping before it is evicted.
+    Questionable,
+    /// Failed to answer several queries in a row.
+    Bad,
+}
+
+/// One node in a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Its id and address.
+    pub info: NodeInfo,
+    /// When it last answered one of our queries.
+    pub last_response: Option<Instant>,
+    /// When it last queried us.
+    pub last_query: Option<Instant>,
+    /// Queries in a row it did not answer.
+    pub failures: u32,
+    /// Smoothed round-trip time of its answers.
+    pub srtt: Option<Duration>,
+    /// A liveness ping is outstanding (it is questionable and a candidate waits).
+    pub pinging: bool,
+}
+
+impl Entry {
+    fn new(info: NodeInfo) -> Entry {
+        Entry {
+            info,
+            last_response: None,
+            last_query: None,
+            failures: 0,
+            srtt: None,
+            pinging: false,
+        }
+    }
+
+    /// The node's state at `now` (BEP 5 "Routing Table").
+    pub fn state(&self, now: Instant, config: &RoutingConfig) -> NodeState {
+        if self.failures >= config.bad_after_failures {
+            return NodeState::Bad;
+        }
+        let recent = |t: Option<Instant>| {
+            t.is_some_and(|t| now.saturating_duration_since(t) < config.questionable_after)
+        };
+        if recent(self.last_response) || (self.last_response.is_some() && recent(self.last_query)) {
+            NodeState::Good
+        } else {
+            NodeState::Questionable
+        }
+    }
+}
+
+struct Bucket {
+    nodes: Vec<Entry>,
+    replacements: Vec<NodeInfo>,
+    last_changed: Instant,
+}
+
+impl Bucket {
+    fn new(now: Instant) -> Bucket {
+        Bucket {
+            nodes: Vec::new(),
+            replacements: Vec::new(),
+            last_changed: now,
+        }
+    }
+}
+
+/// What [`RoutingTable::insert`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Insert {
+    /// The node is in the table (new or refreshed).
+    Added,
+    /// The bucket is full; the node waits in the replacement cache. The listed questionable
+    /// nodes should be pinged: if they fail, the candidate takes a slot.
+    Pending(Vec<NodeInfo>),
+    /// The bucket is full of good nodes; the node is only a replacement candidate.
+    Full,
+    /// Not inserted (our own id, or the id is known at another address).
+    Rejected,
+}
+
+/// The routing table. Bucket `i` (before the last) holds nodes sharing exactly `i` leading bits
+/// with our id; the last bucket holds the rest and is the only one that splits, which is BEP
+/// 5's "only the bucket our own node id falls in may be split" in list form.
+pub struct RoutingTable {
+    own: NodeId,
+    config: RoutingConfig,
+    buckets: Vec<Bucket>,
+}
+
+impl RoutingTable {
+    /// An empty table around `own`.
+    pub fn new(own: NodeId, config: RoutingConfig, now: Instant) -> RoutingTable {
+        RoutingTable {
+            own,
+            config,
+            buckets: vec![Bucket::new(now)],
+        }
+    }
+
+    /// Our own id.
+    pub fn own_id(&self) -> NodeId {
+        self.own
+    }
+
+    /// The table's configuration.
+    pub fn config(&self) -> &RoutingConfig {
+        &self.config
+    }
+
+    /// Nodes in the table.
+    pub fn len(&self) -> usize {
+        self.buckets.iter().map(|b| b.nodes.len()).sum()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of buckets.
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.len()
+    }
+
+    fn index(&self, id: &NodeId) -> usize {
+        self.own.common_prefix_len(id).min(self.buckets.len() - 1)
+    }
+
+    /// The entry for `id`, if present.
+    pub fn get(&self, id: &NodeId) -> Option<&Entry> {
+        self.buckets[self.index(id)]
+            .nodes
+            .iter()
+            .find(|e| e.info.id == *id)
+    }
+
+    fn get_mut(&mut self, id: &NodeId) -> Option<&mut Entry> {
+        let i = self.index(id);
+        self.buckets[i].nodes.iter_mut().find(|e| e.info.id == *id)
+    }
+
+    /// Offers a node seen alive at `now`. Splits, evicts a bad node or queues a candidate as
+    /// BEP 5 describes.
+    pub fn insert(&mut self, now: Instant, info: NodeInfo) -> Insert {
+        if info.id == self.own {
+            return Insert::Rejected;
+        }
+        loop {
+            let i = self.index(&info.id);
+            let last = i == self.buckets.len() - 1;
+            let k = self.config.k;
+            let known = self.buckets[i].nodes.iter().any(|e| e.info.id == info.id);
+            if !known && self.buckets[i].nodes.len() >= k && last && self.buckets.len() < ID_BITS {
+                self.split(now);
+                continue;
+            }
+            let bucket = &mut self.buckets[i];
+            if let Some(entry) = bucket.nodes.iter().find(|e| e.info.id == info.id) {
+                return if entry.info.addr == info.addr {
+                    Insert::Added
+                } else {
+                    Insert::Rejected
+                };
+            }
+            if bucket.nodes.len() < k {
+                bucket.nodes.push(Entry::new(info));
+                bucket.last_changed = now;
+                return Insert::Added;
+            }
+            let config = self.config;
+            if let Some(bad) = bucket
+                .nodes
+                .iter()
+                .position(|e| e.state(now, &config) == NodeState::Bad)
+            {
+                bucket.nodes[bad] = Entry::new(info);
+                bucket.last_changed = now;
+                return Insert::Added;
+            }
+            if !bucket.replacements.contains(&info) {
+                if bucket.replacements.len() >= config.replacements {
+                    bucket.replacements.remove(0);
+                }
+                bucket.replacements.push(info);
+            }
+            let mut to_ping = Vec::new();
+            for entry in &mut bucket.nodes {
+                if !entry.pinging && entry.state(now, &config) == NodeState::Questionable {
+                    entry.pinging = true;
+                    to_ping.push(entry.info);
+                }
+            }
+            return if to_ping.is_empty() {
+                Insert::Full
+            } else {
+                Insert::Pending(to_ping)
+            };
+        }
+    }
+
+    fn split(&mut self, now: Instant) {
+        let depth = self.buckets.len();
+        let own = self.own;
+        let mut next = Bucket::new(now);
+        let Some(last) = self.buckets.last_mut() else {
+            return;
+        };
+        let (stay, go): (Vec<Entry>, Vec<Entry>) = last
+            .nodes
+            .drain(..)
+            .partition(|e| own.common_prefix_len(&e.info.id) < depth);
+        last.nodes = stay;
+        next.nodes = go;
+        let (stay, go): (Vec<NodeInfo>, Vec<NodeInfo>) = last
+            .replacements
+            .drain(..)
+            .partition(|n| own.common_prefix_len(&n.id) < depth);
+        last.replacements = stay;
+        next.replacements = go;
+        self.buckets.push(next);
+    }
+
+    /// `info` answered a query of ours after `rtt`: it is good, and inserted if new.
+    pub fn on_response(&mut self, now: Instant, info: NodeInfo, rtt: Option<Duration>) -> Insert {
+        let result = self.insert(now, info);
+        if let Some(entry) = self.get_mut(&info.id).filter(|e| e.info.addr == info.addr) {
+            entry.last_response = Some(now);
+            entry.failures = 0;
+            entry.pinging = false;
+            if let Some(rtt) = rtt {
+                // RFC 6298 §2.3's smoothing factor of 1/8.
+                entry.srtt = Some(match entry.srtt {
+                    Some(s) => (s * 7 + rtt) / 8,
+                    None => rtt,
+                });
+            }
+            let i = self.index(&info.id);
+            self.buckets[i].last_changed = now;
+        }
+        result
+    }
+
+    /// `info` sent us a query: BEP 5 has it offered to the table.
+    pub fn on_query(&mut self, now: Instant, info: NodeInfo) -> Insert {
+        let result = self.insert(now, info);
+        if let Some(entry) = self.get_mut(&info.id).filter(|e| e.info.addr == info.addr) {
+            entry.last_query = Some(now);
+        }
+        result
+    }
+
+    /// A query to `id` went unanswered. A node that turns bad gives its slot to the newest
+    /// replacement candidate.
+    pub fn on_failure(&mut self, now: Instant, id: &NodeId) {
+        let config = self.config;
+        let i = self.index(id);
+        let bucket = &mut self.buckets[i];
+        let Some(pos) = bucket.nodes.iter().position(|e| e.info.id == *id) else {
+            return;
+        };
+        let entry = &mut bucket.nodes[pos];
+        entry.failures = entry.failures.saturating_add(1);
+        entry.pinging = false;
+        let bad = entry.state(now, &config) == NodeState::Bad;
+        if let Some(candidate) = bad.then(|| bucket.replacements.pop()).flatten() {
+            bucket.nodes[pos] = Entry::new(candidate);
+            bucket.last_changed = now;
+        }
+    }
+
+    /// Up to `count` nodes closest to `target`, bad nodes left out, nearest first.
+    pub fn closest(&self, now: Instant, target: &NodeId, count: usize) -> Vec<NodeInfo> {
+        let mut all: Vec<&Entry> = self
+            .buckets
+            .iter()
+            .flat_map(|b| b.nodes.iter())
+            .filter(|e| e.state(now, &self.config) != NodeState::Bad)
+            .collect();
+        all.sort_by(|a, b| target.cmp_distance(&a.info.id, &b.info.id));
+        all.into_iter().take(count).map(|e| e.info).collect()
+    }
+
+    /// Targets for the buckets not changed for [`RoutingConfig::refresh_after`]; each such
+    /// bucket counts as changed now. BEP 5: refresh by a find_node "on a randomly chosen ID
+    /// within the range of the bucket".
+    pub fn refresh_targets(
+        &mut self,
+        now: Instant,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Vec<NodeId> {
+        let mut targets = Vec::new();
+        for (i, bucket) in self.buckets.iter_mut().enumerate() {
+            if now.saturating_duration_since(bucket.last_changed) >= self.config.refresh_after {
+                bucket.last_changed = now;
+                targets.push(self.own.random_in_bucket(i, rng));
+            }
+        }
+        targets
+    }
+
+    /// Targets in every bucket but the last: after bootstrap, one lookup per bucket fills the
+    /// far end of the table.
+    pub fn all_bucket_targets(&self, rng: &mut dyn rand_core::CryptoRng) -> Vec<NodeId> {
+        (0..self.buckets.len().saturating_sub(1))
+            .map(|i| self.own.random_in_bucket(i, rng))
+            .collect()
+    }
+
+    /// When the next bucket becomes due for a refresh.
+    pub fn next_refresh(&self) -> Option<Instant> {
+        self.buckets
+            .iter()
+            .map(|b| b.last_changed + self.config.refresh_after)
+            .min()
+    }
+
+    /// Every entry, bucket by bucket.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.buckets.iter().flat_map(|b| b.nodes.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn node(id: NodeId, n: u16) -> NodeInfo {
+        NodeInfo {
+            id,
+            addr: core::net::SocketAddr::from(([192, 0, 2, 1], n)),
+        }
+    }
+
+    #[test]
+    fn splits_around_own_id_and_bounds_far_buckets() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let own = NodeId::random(&mut rng);
+        let now = Instant::ZERO;
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), now);
+        for n in 0..2000u16 {
+            table.insert(now, node(NodeId::random(&mut rng), n));
+        }
+        // Random ids mostly land in the far buckets: each holds at most k.
+        for bucket in &table.buckets {
+            assert!(bucket.nodes.len() <= 8);
+            assert!(bucket.replacements.len() <= 8);
+        }
+        assert!(table.bucket_count() >= 7, "{}", table.bucket_count());
+        for (i, bucket) in table.buckets.iter().enumerate() {
+            for e in &bucket.nodes {
+                let cpl = own.common_prefix_len(&e.info.id);
+                assert!(cpl == i || (i == table.bucket_count() - 1 && cpl >= i));
+            }
+        }
+        assert_eq!(table.insert(now, node(own, 1)), Insert::Rejected);
+        // Ids near our own always find room: their buckets split on demand.
+        for bits in 150..158 {
+            let id = own.random_in_bucket(bits, &mut rng);
+            assert_eq!(table.insert(now, node(id, 3)), Insert::Added);
+        }
+    }
+
+    #[test]
+    fn questionable_nodes_are_pinged_then_replaced() {
+        let config = RoutingConfig::default();
+        let own = NodeId([0; 20]);
+        let mut table = RoutingTable::new(own, config, Instant::ZERO);
+        let far = |n: u8| {
+            let mut id = [0u8; 20];
+            id[0] = 0x80;
+            id[19] = n;
+            NodeId(id)
+        };
+        // Fill bucket 0 with eight good nodes and split off our half.
+        for n in 0..8 {
+            table.on_response(Instant::ZERO, node(far(n), u16::from(n)), None);
+        }
+        let mut near = [0u8; 20];
+        near[19] = 1;
+        table.insert(Instant::ZERO, node(NodeId(near), 99));
+        assert!(table.bucket_count() >= 2);
+        // All good: a newcomer is only a candidate.
+        assert_eq!(
+            table.insert(Instant::from_secs(60), node(far(50), 50)),
+            Insert::Full
+        );
+        // Sixteen minutes later they are questionable: all eight are to be pinged, once.
+        let later = Instant::from_secs(16 * 60);
+        let Insert::Pending(ping) = table.insert(later, node(far(51), 51)) else {
+            panic!()
+        };
+        assert_eq!(ping.len(), 8);
+        assert_eq!(table.insert(later, node(far(52), 52)), Insert::Full);
+        assert_eq!(
+            table.get(&far(0)).unwrap().state(later, &config),
+            NodeState::Questionable
+        );
+        // Node 0 answers, node 1 fails twice and gives its slot to the newest candidate.
+        table.on_response(later, node(far(0), 0), Some(Duration::from_millis(80)));
+        assert_eq!(
+            table.get(&far(0)).unwrap().state(later, &config),
+            NodeState::Good
+        );
+        table.on_failure(later, &far(1));
+        assert!(table.get(&far(1)).is_some());
+        table.on_failure(later, &far(1));
+        assert!(table.get(&far(1)).is_none());
+        assert!(table.get(&far(52)).is_some());
+        // A querier that once answered is good again.
+        let much_later = Instant::from_secs(40 * 60);
+        table.on_query(much_later, node(far(0), 0));
+        assert_eq!(
+            table.get(&far(0)).unwrap().state(much_later, &config),
+            NodeState::Good
+        );
+    }
+
+    #[test]
+    fn closest_and_refresh() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let own = NodeId::random(&mut rng);
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), Instant::ZERO);
+        let ids: Vec<NodeId> = (0..200).map(|_| NodeId::random(&mut rng)).collect();
+        for (n, id) in ids.iter().enumerate() {
+            table.on_response(Instant::ZERO, node(*id, n as u16), None);
+        }
+        let target = NodeId::random(&mut rng);
+        let got = table.closest(Instant::ZERO, &target, 8);
+        assert_eq!(got.len(), 8);
+        assert!(
+            got.windows(2)
+                .all(|w| target.cmp_distance(&w[0].id, &w[1].id).is_lt())
+        );
+        let best = table
+            .entries()
+            .map(|e| e.info.id)
+            .min_by(|a, b| target.cmp_distance(a, b));
+        assert_eq!(Some(got[0].id), best);
+        assert!(
+            table
+                .refresh_targets(Instant::from_secs(60), &mut rng)
+                .is_empty()
+        );
+        let due = table.next_refresh().unwrap();
+        assert_eq!(due, Instant::from_secs(15 * 60));
+        let targets = table.refresh_targets(due, &mut rng);
+        assert_eq!(targets.len(), table.bucket_count());
+        for (i, t) in targets.iter().enumerate() {
+            assert_eq!(own.common_prefix_len(t), i);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! pigeon's DTLS against OpenSSL 3 (`openssl s_server` / `s_client -dtls1_2`), both roles,
+//! every cipher suite and SRTP profile pigeon implements: the handshake with mutual
+//! authentication and a cookie exchange, application data both ways, and the exported
+//! DTLS-SRTP keying material compared with OpenSSL's `Keying material:` line.
+
+#![cfg(feature = "interop")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::UdpSocket;
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant as WallInstant};
+
+use pigeon::dtls::{
+    CipherSuite, Dtls, DtlsCertificate, DtlsConfig, DtlsEvent, Fingerprint, SRTP_EXPORTER_LABEL,
+    SrtpKeys, SrtpProfile,
+};
+use pigeon_std::Driver;
+use pigeon_tests::{ChildGuard, addr, free_udp_port, require_tool};
+use rand_core::SeedableRng;
+
+/// Each suite and each profile at least once, in both roles.
+const CASES: [(CipherSuite, &str, SrtpProfile); 4] = [
+    (
+        CipherSuite::EcdheEcdsaAes128GcmSha256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        SrtpProfile::Aes128CmHmacSha1_80,
+    ),
+    (
+        CipherSuite::EcdheEcdsaAes256GcmSha384,
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        SrtpProfile::AeadAes256Gcm,
+    ),
+    (
+        CipherSuite::EcdheEcdsaChacha20Poly1305Sha256,
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        SrtpProfile::AeadAes128Gcm,
+    ),
+    (
+        CipherSuite::EcdheEcdsaAes128GcmSha256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        SrtpProfile::Aes128CmHmacSha1_32,
+    ),
+];
+
+fn openssl_cert(dir: &Path, name: &str) -> Fingerprint {
+    let key = dir.join(format!("{name}.key"));
+    let cert = dir.join(format!("{name}.pem"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .arg("ec_paramgen_curve:prime256v1")
+        .args(["-nodes", "-days", "365", "-subj", "/CN=openssl", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl req");
+    assert!(status.success());
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(&cert)
+        .output()
+        .expect("run openssl x509");
+    // "sha256 Fingerprint=AB:CD:..."
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text.trim().rsplit('=').next().expect("fingerprint line");
+    Fingerprint::parse(&format!("sha-256 {hex}")).expect("parse OpenSSL's fingerprint")
+}
+
+/// Collects a child's stdout lines in the background.
+fn collect_lines(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+fn wait_for_line(lines: &Arc<Mutex<Vec<String>>>, needle: &str, timeout: Duration) -> String {
+    let start = WallInstant::now();
+    loop {
+        if let Some(line) = lines.lock().unwrap().iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "no `{needle}` from OpenSSL; it printed: {:#?}",
+            lines.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+fn common_args(cipher: &str, profile: SrtpProfile) -> Vec<String> {
+    [
+        "-dtls1_2",
+        "-cipher",
+        cipher,
+        "-use_srtp",
+        profile.name(),
+        "-keymatexport",
+        "EXTRACTOR-dtls_srtp",
+        "-keymatexportlen",
+        &SrtpKeys::material_len(profile).to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn pigeon_config(suite: CipherSuite, profile: SrtpProfile, peer: Fingerprint) -> DtlsConfig {
+    DtlsConfig {
+        cipher_suites: vec![suite],
+        srtp_profiles: vec![profile],
+        expected_fingerprint: Some(peer),
+        ..DtlsConfig::default()
+    }
+}
+
+/// Drives `driver` until Connected and checks the negotiated suite and profile.
+fn until_connected(driver: &mut Driver<Dtls>, suite: CipherSuite, profile: SrtpProfile) {
+    let connected = driver
+        .run_for(Duration::from_secs(10), |event| match event {
+            DtlsEvent::Connected {
+                cipher_suite,
+                srtp_profile,
+                ..
+            } => ControlFlow::Break(Ok((cipher_suite, srtp_profile))),
+            DtlsEvent::Failed(error) => ControlFlow::Break(Err(error)),
+            _ => ControlFlow::Continue(()),
+        })
+        .expect("driver I/O")
+        .expect("handshake did not finish within 10 s")
+        .expect("handshake failed");
+    assert_eq!(connected, (suite, Some(profile)));
+}
+
+fn until_data(driver: &mut Driver<Dtls>, needle: &[u8]) {
+    let got = driver
+        .run_for(Duration::from_secs(5), |event| match event {
+            DtlsEvent::ApplicationData(data) if data.windows(needle.len()).any(|w| w == needle) => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        })
+        .expect("driver I/O");
+    assert!(got.is_some(), "no application data from OpenSSL");
+}
+
+fn exported(driver: &Driver<Dtls>, profile: SrtpProfile) -> String {
+    let material = driver
+        .machine()
+        .export_keying_material(SRTP_EXPORTER_LABEL, None, SrtpKeys::material_len(profile))
+        .expect("exporter after the handshake");
+    hex(&material)
+}
+
+#[test]
+fn pigeon_client_against_openssl_s_server() {
+    require_tool("openssl", "openssl");
+    let dir = tempdir("client");
+    let openssl_fp = openssl_cert(&dir, "server");
+    for (i, (suite, cipher, profile)) in CASES.into_iter().enumerate() {
+        let port = free_udp_port("127.0.0.1");
+        let mut child = Command::new("openssl")
+            .args(["s_server", "-4", "-accept", &format!("127.0.0.1:{port}")])
+            .args(common_args(cipher, profile))
+            .arg("-cert")
+            .arg(dir.join("server.pem"))
+            .arg("-key")
+            .arg(dir.join("server.key"))
+            .args(["-verify", "1", "-naccept", "1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn openssl s_server");
+        let lines = collect_lines(child.stdout.take().unwrap());
+        let errors = collect_lines(child.stderr.take().unwrap());
+        let mut stdin = child.stdin.take().unwrap();
+        let _guard = ChildGuard(child);
+        wait_for_line(&lines, "ACCEPT", Duration::from_secs(5));
+
+        let mut rng: pigeon::Rng = Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(i as u64));
+        let cert = DtlsCertificate::generate(&mut rng, "pigeon");
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = socket.local_addr().unwrap();
+        let dtls = Dtls::client(
+            pigeon_config(suite, profile, openssl_fp),
+            cert,
+            rng,
+            local,
+            addr(&format!("127.0.0.1:{port}")),
+        );
+        let mut driver = Driver::new(dtls, vec![socket]).unwrap();
+        until_connected(&mut driver, suite, profile);
+
+        let keying = wait_for_line(&lines, "Keying material:", Duration::from_secs(5));
+        assert_eq!(
+            keying.rsplit(' ').next().unwrap().to_uppercase(),
+            exported(&driver, profile),
+            "{cipher} {profile:?}: exporter mismatch; stderr {:?}",
+            errors.lock().unwrap()
+        );
+        wait_for_line(
+            &lines,
+            &format!("SRTP Extension negotiated, profile={}", profile.name()),
+            Duration::from_secs(1),
+        );
+
+        driver
+            .command(|d, now| d.send(now, b"hello from pigeon\n"))
+            .unwrap();
+        wait_for_line(&lines, "hello from pigeon", Duration::from_secs(5));
+        stdin.write_all(b"hello from openssl\n").unwrap();
+        stdin.flush().unwrap();
+        until_data(&mut driver, b"hello from openssl");
+        driver.command(|d, now| d.close(now));
+        let _ = driver.run_for(Duration::from_millis(100), |_| {
+            ControlFlow::<()>::Continue(())
+        });
+    }
+}
+
+#[test]
+fn openssl_s_client_against_pigeon_server() {
+    require_tool("openssl", "openssl");
+    let dir = tempdir("server");
+    let openssl_fp = openssl_cert(&dir, "client");
+    for (i, (suite, cipher, profile)) in CASES.into_iter().enumerate() {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut rng: pigeon::Rng =
+            Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(100 + i as u64));
+        let cert = DtlsCertificate::generate(&mut rng, "pigeon");
+        let dtls = Dtls::server(pigeon_config(suite, profile, openssl_fp), cert, rng, local);
+        let mut driver = Driver::new(dtls, vec![socket]).unwrap();
+
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-4", "-connect", &local.to_string()])
+            .args(common_args(cipher, profile))
+            .arg("-cert")
+            .arg(dir.join("client.pem"))
+            .arg("-key")
+            .arg(dir.join("client.key"))
+            .arg("-noservername")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn openssl s_client");
+        let lines = collect_lines(child.stdout.take().unwrap());
+        let errors = collect_lines(child.stderr.take().unwrap());
+        let mut stdin = child.stdin.take().unwrap();
+        let _guard = ChildGuard(child);
+
+        until_connected(&mut driver, suite, profile);
+        assert_eq!(driver.machine().stats().hello_verify_requests, 1);
+        let keying = wait_for_line(&lines, "Keying material:", Duration::from_secs(5));
+        assert_eq!(
+            keying.rsplit(' ').next().unwrap().to_uppercase(),
+            exported(&driver, profile),
+            "{cipher} {profile:?}: exporter mismatch; stderr {:?}",
+            errors.lock().unwrap()
+        );
+        stdin.write_all(b"hello from openssl\n").unwrap();
+        stdin.flush().unwrap();
+        until_data(&mut driver, b"hello from openssl");
+        driver
+            .command(|d, now| d.send(now, b"hello from pigeon\n"))
+            .unwrap();
+        let _ = driver.run_for(Duration::from_millis(100), |_| {
+            ControlFlow::<()>::Continue(())
+        });
+        wait_for_line(&lines, "hello from pigeon", Duration::from_secs(5));
+    }
+}
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pigeon-dtls-interop-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
