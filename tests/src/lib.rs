@@ -1,6 +1,7 @@
 //! Shared helpers for pigeon's scenario and interop tests.
 
 pub mod fixtures;
+pub mod peers;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;

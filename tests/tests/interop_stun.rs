@@ -8,23 +8,18 @@
 //! Run by `tests/run` inside a loopback-only network namespace; fails when coturn is missing.
 #![cfg(feature = "interop")]
 
-use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use pigeon::stun::client::{ClientConfig, ClientEvent, StunClient};
 use pigeon::stun::{Attribute, Class, Credentials, Message, MessageType};
 use pigeon_std::Driver;
+use pigeon_tests::peers::{seeded, start_coturn, stun_binding, temp_dir, wait_until_stun_answers};
 use pigeon_tests::{ChildGuard, addr, free_port_pair, free_udp_port, pigeon_binary, require_tool};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-
-fn seeded(seed: u64) -> pigeon::Rng {
-    Box::new(ChaCha20Rng::seed_from_u64(seed))
-}
 
 /// Starts `pigeon stun-server` and waits until it answers a Binding.
 fn start_pigeon_server(listen: SocketAddr, alternate: Option<SocketAddr>) -> ChildGuard {
@@ -39,40 +34,8 @@ fn start_pigeon_server(listen: SocketAddr, alternate: Option<SocketAddr>) -> Chi
         .spawn()
         .expect("spawn pigeon stun-server");
     let guard = ChildGuard(child);
-    wait_until_answering(listen);
+    wait_until_stun_answers(listen);
     guard
-}
-
-/// Binds a pigeon client on 127.0.0.1 and does one Binding to `server`.
-fn pigeon_binding(server: SocketAddr, wait: Duration) -> Option<(SocketAddr, SocketAddr)> {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind client socket");
-    let local = socket.local_addr().expect("local address");
-    let config = ClientConfig {
-        rto: Duration::from_millis(100),
-        ..ClientConfig::default()
-    };
-    let mut driver =
-        Driver::new(StunClient::new(config, seeded(1)), vec![socket]).expect("std driver");
-    driver
-        .command(|client, now| client.binding(now, local, server))
-        .expect("start a Binding");
-    driver
-        .run_for(wait, |event| match event {
-            ClientEvent::Response { mapped, .. } => ControlFlow::Break(mapped),
-            _ => ControlFlow::Break(None),
-        })
-        .expect("drive the client")
-        .flatten()
-        .map(|mapped| (local, mapped))
-}
-
-fn wait_until_answering(server: SocketAddr) {
-    for _ in 0..50 {
-        if pigeon_binding(server, Duration::from_millis(200)).is_some() {
-            return;
-        }
-    }
-    panic!("no STUN server answered at {server}");
 }
 
 #[test]
@@ -151,39 +114,6 @@ fn wait_with_deadline(child: &mut std::process::Child, limit: Duration) -> Strin
     text
 }
 
-/// Starts coturn's `turnserver` on 127.0.0.1:`port` with user alice:secret in realm
-/// example.org, as shared/INTEROP.md describes.
-fn start_coturn(dir: &Path, port: u16) -> ChildGuard {
-    require_tool("turnserver", "coturn");
-    let config = dir.join("turnserver.conf");
-    let mut file = std::fs::File::create(&config).expect("write coturn config");
-    write!(
-        file,
-        "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\n\
-         min-port=49160\nmax-port=49200\nfingerprint\nlt-cred-mech\nuser=alice:secret\n\
-         realm=example.org\nno-tls\nno-dtls\nno-cli\nallow-loopback-peers\nno-multicast-peers\n\
-         log-file=stdout\nsimple-log\npidfile={dir}/turnserver.pid\nuserdb={dir}/turndb.sqlite\n",
-        dir = dir.display()
-    )
-    .expect("write coturn config");
-    let child = Command::new("turnserver")
-        .arg("-c")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn turnserver");
-    let guard = ChildGuard(child);
-    wait_until_answering(SocketAddr::from(([127, 0, 0, 1], port)));
-    guard
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("pigeon-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 #[test]
 fn pigeon_client_binding_against_coturn() {
     let dir = temp_dir("coturn-binding");
@@ -191,7 +121,7 @@ fn pigeon_client_binding_against_coturn() {
     let _coturn = start_coturn(&dir, port);
     let server = addr(&format!("127.0.0.1:{port}"));
     let (local, mapped) =
-        pigeon_binding(server, Duration::from_secs(5)).expect("coturn answered the Binding");
+        stun_binding(server, Duration::from_secs(5)).expect("coturn answered the Binding");
     assert_eq!(mapped, local, "on loopback the mapped address is our own");
 }
 
@@ -347,7 +277,7 @@ fn pigeon_server_survives_garbage_and_still_answers() {
 
     // A fresh client gets its answer too, and the process is still running.
     let (local, mapped) =
-        pigeon_binding(listen, Duration::from_secs(5)).expect("no answer after the garbage");
+        stun_binding(listen, Duration::from_secs(5)).expect("no answer after the garbage");
     assert_eq!(local, mapped);
     assert!(
         server

@@ -9,81 +9,15 @@
 //! Run by `tests/run` inside a loopback-only network namespace; fails when coturn is missing.
 #![cfg(feature = "interop")]
 
-use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use pigeon::stun::client::{ClientConfig, ClientEvent, StunClient};
 use pigeon::turn::{TurnClient, TurnClientConfig, TurnEvent};
 use pigeon_std::Driver;
+use pigeon_tests::peers::{seeded, start_coturn, temp_dir, wait_until_stun_answers};
 use pigeon_tests::{ChildGuard, addr, free_udp_port, pigeon_binary, require_tool};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-
-fn seeded(seed: u64) -> pigeon::Rng {
-    Box::new(ChaCha20Rng::seed_from_u64(seed))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pigeon-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// Waits until something answers STUN Binding requests at `server`.
-fn wait_until_answering(server: SocketAddr) {
-    for _ in 0..50 {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind probe socket");
-        let local = socket.local_addr().expect("local address");
-        let config = ClientConfig {
-            rto: Duration::from_millis(100),
-            ..ClientConfig::default()
-        };
-        let mut driver =
-            Driver::new(StunClient::new(config, seeded(9)), vec![socket]).expect("std driver");
-        driver
-            .command(|client, now| client.binding(now, local, server))
-            .expect("start a Binding");
-        let answered = driver
-            .run_for(Duration::from_millis(200), |event| {
-                ControlFlow::Break(matches!(event, ClientEvent::Response { .. }))
-            })
-            .expect("drive the probe");
-        if answered == Some(true) {
-            return;
-        }
-    }
-    panic!("nothing answered STUN at {server}");
-}
-
-/// coturn's `turnserver` on 127.0.0.1:`port`, configured as shared/INTEROP.md says.
-fn start_coturn(dir: &Path, port: u16) -> ChildGuard {
-    require_tool("turnserver", "coturn");
-    let config = dir.join("turnserver.conf");
-    let mut file = std::fs::File::create(&config).expect("write coturn config");
-    write!(
-        file,
-        "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\n\
-         min-port=49160\nmax-port=49200\nfingerprint\nlt-cred-mech\nuser=alice:secret\n\
-         realm=example.org\nno-tls\nno-dtls\nno-cli\nallow-loopback-peers\nno-multicast-peers\n\
-         log-file=stdout\nsimple-log\npidfile={dir}/turnserver.pid\nuserdb={dir}/turndb.sqlite\n",
-        dir = dir.display()
-    )
-    .expect("write coturn config");
-    let child = Command::new("turnserver")
-        .arg("-c")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn turnserver");
-    let guard = ChildGuard(child);
-    wait_until_answering(SocketAddr::from(([127, 0, 0, 1], port)));
-    guard
-}
 
 /// Runs the driver until `want` picks an event, failing after five seconds.
 fn until<T>(
@@ -228,7 +162,7 @@ fn coturn_uclient_relays_through_pigeon_turn_server_without_loss() {
         .spawn()
         .expect("spawn pigeon turn-server");
     let _server = ChildGuard(child);
-    wait_until_answering(addr(&listen));
+    wait_until_stun_answers(addr(&listen));
 
     let output = Command::new("timeout")
         .args(["60", "turnutils_uclient"])

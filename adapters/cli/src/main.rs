@@ -2,6 +2,7 @@
 
 mod nat_check;
 mod nat_type;
+mod serve;
 mod sim;
 mod stun_server;
 mod turn_server;

@@ -2,10 +2,8 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use pigeon::stun::server::{BindingServer, ServerConfig, ServerEvent};
-use tokio::net::UdpSocket;
 use tracing::{debug, info, warn};
 
 /// Options of `pigeon stun-server`.
@@ -47,51 +45,16 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 async fn serve(server: BindingServer, stats_every: u64) -> Result<ExitCode, String> {
-    let mut sockets = Vec::new();
+    let sockets = crate::serve::bind_all(&server.local_addresses()).await?;
     for address in server.local_addresses() {
-        let socket = UdpSocket::bind(address)
-            .await
-            .map_err(|e| format!("cannot bind {address}: {e}"))?;
         info!(%address, "listening");
-        sockets.push(socket);
     }
-    let (handle, mut events, task) = pigeon_tokio::spawn(server, sockets)
-        .map_err(|e| format!("cannot start the driver: {e}"))?;
-
-    let mut ticker = tokio::time::interval(Duration::from_secs(stats_every.max(1)));
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            event = events.next_event() => match event {
-                Some(event) => log_event(&event),
-                None => break,
-            },
-            _ = ticker.tick(), if stats_every > 0 => {
-                if let Ok(stats) = handle.command(|server: &mut BindingServer, _| server.stats()).await {
-                    info!(?stats, "counters");
-                }
-            }
-            _ = tokio::signal::ctrl_c() => {
-                info!("interrupted, shutting down");
-                break;
-            }
-        }
-    }
-    let stats = handle
-        .command(|server: &mut BindingServer, _| server.stats())
-        .await
-        .ok();
-    let _ = handle.shutdown().await;
-    match task.await {
-        Ok(Ok(_)) => {
-            if let Some(stats) = stats {
-                info!(?stats, "final counters");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(Err(error)) => Err(format!("socket failed: {error}")),
-        Err(error) => Err(format!("driver task failed: {error}")),
-    }
+    let watch = crate::serve::Watch {
+        stats_every,
+        stats: BindingServer::stats,
+        log_event,
+    };
+    crate::serve::serve(server, sockets, watch).await
 }
 
 fn log_event(event: &ServerEvent) {

@@ -6,12 +6,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use pigeon::turn::{RFC5766_MAX_CHANNEL, TurnServer, TurnServerConfig, TurnServerEvent};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use tokio::net::UdpSocket;
 use tracing::{debug, info};
 
 /// Most relay ports bound at once (one socket each).
@@ -104,52 +102,15 @@ fn parse_range(text: &str) -> Result<(u16, u16), String> {
 }
 
 async fn serve(server: TurnServer, stats_every: u64) -> Result<ExitCode, String> {
-    let mut sockets = Vec::new();
-    for address in server.local_addresses() {
-        let socket = UdpSocket::bind(address)
-            .await
-            .map_err(|e| format!("cannot bind {address}: {e}"))?;
-        sockets.push(socket);
-    }
+    let sockets = crate::serve::bind_all(&server.local_addresses()).await?;
     let listen = server.config().listen;
     info!(%listen, relay_ports = sockets.len() - 1, "listening");
-    let (handle, mut events, task) = pigeon_tokio::spawn(server, sockets)
-        .map_err(|e| format!("cannot start the driver: {e}"))?;
-
-    let mut ticker = tokio::time::interval(Duration::from_secs(stats_every.max(1)));
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            event = events.next_event() => match event {
-                Some(event) => log_event(&event),
-                None => break,
-            },
-            _ = ticker.tick(), if stats_every > 0 => {
-                if let Ok(stats) = handle.command(|server: &mut TurnServer, _| server.stats()).await {
-                    info!(?stats, "counters");
-                }
-            }
-            _ = tokio::signal::ctrl_c() => {
-                info!("interrupted, shutting down");
-                break;
-            }
-        }
-    }
-    let stats = handle
-        .command(|server: &mut TurnServer, _| server.stats())
-        .await
-        .ok();
-    let _ = handle.shutdown().await;
-    match task.await {
-        Ok(Ok(_)) => {
-            if let Some(stats) = stats {
-                info!(?stats, "final counters");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(Err(error)) => Err(format!("socket failed: {error}")),
-        Err(error) => Err(format!("driver task failed: {error}")),
-    }
+    let watch = crate::serve::Watch {
+        stats_every,
+        stats: TurnServer::stats,
+        log_event,
+    };
+    crate::serve::serve(server, sockets, watch).await
 }
 
 fn log_event(event: &TurnServerEvent) {
