@@ -57,8 +57,10 @@
 
 pub mod dht;
 pub mod dtls;
+pub mod ice;
 pub mod io;
 pub mod rtp;
+pub mod sctp;
 pub mod srtp;
 pub mod stun;
 pub mod time;

@@ -293,3 +293,84 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `openssl s_client` by hand against the `pigeon dtls server` command: a typed line comes
+/// back echoed.
+#[test]
+fn openssl_s_client_against_pigeon_dtls_command() {
+    require_tool("openssl", "openssl");
+    let port = free_udp_port("127.0.0.1");
+    let mut server = Command::new(pigeon_tests::pigeon_binary())
+        .args(["dtls", "server", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pigeon dtls server");
+    let log = collect_lines(server.stderr.take().unwrap());
+    let _server = ChildGuard(server);
+    wait_for_line(&log, "listening", Duration::from_secs(5));
+
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-4", "-dtls1_2", "-noservername", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn openssl s_client");
+    let lines = collect_lines(client.stdout.take().unwrap());
+    let mut stdin = client.stdin.take().unwrap();
+    let _client = ChildGuard(client);
+    wait_for_line(&lines, "Cipher is", Duration::from_secs(10));
+    wait_for_line(&log, "connected", Duration::from_secs(5));
+    stdin.write_all(b"echo me, pigeon\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for_line(&lines, "echo me, pigeon", Duration::from_secs(5));
+    wait_for_line(&log, "echoing", Duration::from_secs(1));
+}
+
+/// The `pigeon dtls client` command against `openssl s_server`, checking the server's
+/// certificate by fingerprint: lines flow both ways.
+#[test]
+fn pigeon_dtls_command_against_openssl_s_server() {
+    require_tool("openssl", "openssl");
+    let dir = tempdir("command");
+    let openssl_fp = openssl_cert(&dir, "server");
+    let port = free_udp_port("127.0.0.1");
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-4", "-dtls1_2", "-naccept", "1", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(dir.join("server.pem"))
+        .arg("-key")
+        .arg(dir.join("server.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn openssl s_server");
+    let server_lines = collect_lines(server.stdout.take().unwrap());
+    let mut server_stdin = server.stdin.take().unwrap();
+    let _server = ChildGuard(server);
+    wait_for_line(&server_lines, "ACCEPT", Duration::from_secs(5));
+
+    let mut client = Command::new(pigeon_tests::pigeon_binary())
+        .args(["dtls", "client", "--connect", &format!("127.0.0.1:{port}")])
+        .args(["--expect-fingerprint", &openssl_fp.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pigeon dtls client");
+    let client_lines = collect_lines(client.stdout.take().unwrap());
+    let log = collect_lines(client.stderr.take().unwrap());
+    let mut client_stdin = client.stdin.take().unwrap();
+    let _client = ChildGuard(client);
+    wait_for_line(&log, "connected", Duration::from_secs(10));
+    client_stdin.write_all(b"typed into pigeon\n").unwrap();
+    client_stdin.flush().unwrap();
+    wait_for_line(&server_lines, "typed into pigeon", Duration::from_secs(5));
+    server_stdin.write_all(b"typed into openssl\n").unwrap();
+    server_stdin.flush().unwrap();
+    wait_for_line(&client_lines, "typed into openssl", Duration::from_secs(5));
+}

@@ -1,7 +1,9 @@
 //! The `pigeon` command: servers and tools for people, built on pigeon's Sans-IO machines.
 
+mod dtls;
 mod nat_check;
 mod nat_type;
+mod rng;
 mod serve;
 mod sim;
 mod stun_server;
@@ -36,6 +38,8 @@ enum Command {
     NatType(nat_type::Args),
     /// Run scenarios in pigeon's deterministic network simulator.
     Sim(sim::Args),
+    /// DTLS 1.2 echo server or stdin/stdout client with a fresh self-signed certificate.
+    Dtls(dtls::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Command::TurnServer(args) => turn_server::run(args),
         Command::NatType(args) => nat_type::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Dtls(args) => dtls::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,8 +8,6 @@ use pigeon::stun::client::ClientConfig;
 use pigeon::stun::discovery::{
     DiscoveryConfig, DiscoveryEvent, LifetimeConfig, NatDiscovery, NatReport,
 };
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 use serde_json::json;
 use tokio::net::UdpSocket;
 use tracing::info;
@@ -67,7 +65,7 @@ async fn discover(args: &Args) -> Result<NatReport, String> {
             ..LifetimeConfig::default()
         });
     }
-    let discovery = NatDiscovery::new(config, os_seeded_rng()?);
+    let discovery = NatDiscovery::new(config, crate::rng::os_seeded_rng()?);
     let (handle, mut events, task) = pigeon_tokio::spawn(discovery, vec![first, second])
         .map_err(|e| format!("cannot start the driver: {e}"))?;
     handle
@@ -85,13 +83,6 @@ async fn discover(args: &Args) -> Result<NatReport, String> {
     let _ = handle.shutdown().await;
     let _ = task.await;
     result.map_err(|e| format!("{e} (server {server})"))
-}
-
-/// The generator the machine draws transaction ids from, seeded by the OS.
-fn os_seeded_rng() -> Result<pigeon::Rng, String> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| format!("no OS randomness: {e}"))?;
-    Ok(Box::new(ChaCha20Rng::from_seed(seed)))
 }
 
 async fn resolve(server: &str) -> Result<SocketAddr, String> {
