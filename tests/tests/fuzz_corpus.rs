@@ -1,7 +1,7 @@
 //! Runs every fuzz target's body over its seed corpus (`fuzz/corpus/TARGET/`), so that a plain
 //! `cargo test` exercises the fuzzers' code paths. A target with an empty or missing corpus fails.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[path = "../../fuzz/bodies/dht.rs"]
 mod dht;
@@ -39,6 +39,20 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     inputs
 }
 
+/// `bytes` is stored at `path` byte for byte, so the seeds follow the code that builds them;
+/// with `PIGEON_WRITE_SEEDS=1` the file is (re)written first.
+fn assert_seed_stored(path: &Path, bytes: &[u8]) {
+    if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("writable corpus");
+        }
+        std::fs::write(path, bytes).expect("writable corpus");
+    }
+    let stored = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
+    assert_eq!(stored, bytes, "{} is stale", path.display());
+}
+
 /// Runs `body` over every input of `target`'s corpus.
 fn run_corpus(target: &str, body: impl Fn(&[u8])) {
     for (path, bytes) in corpus(target) {
@@ -66,12 +80,7 @@ fn stun_seeds_are_in_corpus() {
     for target in ["stun_decode", "stun_round_trip"] {
         for (name, bytes) in stun::seeds() {
             let path = root.join(target).join(name);
-            if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
-                std::fs::write(&path, &bytes).expect("writable corpus");
-            }
-            let stored = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
-            assert_eq!(stored, bytes, "{} is stale", path.display());
+            assert_seed_stored(&path, &bytes);
         }
     }
 }
@@ -88,13 +97,7 @@ fn stun_server_seeds_are_in_corpus() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/stun_server");
     for (name, bytes) in stun_server::seeds() {
         let path = dir.join(name);
-        if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
-            std::fs::create_dir_all(&dir).expect("writable corpus");
-            std::fs::write(&path, &bytes).expect("writable corpus");
-        }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
-        assert_eq!(stored, bytes, "{} is stale", path.display());
+        assert_seed_stored(&path, &bytes);
     }
 }
 
@@ -122,13 +125,7 @@ fn turn_seeds_are_in_corpus() {
             .join(target);
         for (name, bytes) in seeds {
             let path = dir.join(name);
-            if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
-                std::fs::create_dir_all(&dir).expect("writable corpus");
-                std::fs::write(&path, &bytes).expect("writable corpus");
-            }
-            let stored = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
-            assert_eq!(stored, bytes, "{} is stale", path.display());
+            assert_seed_stored(&path, &bytes);
         }
     }
 }
@@ -154,13 +151,7 @@ fn srtp_seeds_are_in_corpus() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     for (target, name, bytes) in srtp::seeds() {
         let path = root.join(target).join(name);
-        if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
-            std::fs::create_dir_all(root.join(target)).expect("writable corpus");
-            std::fs::write(&path, &bytes).expect("writable corpus");
-        }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
-        assert_eq!(stored, bytes, "{} is stale", path.display());
+        assert_seed_stored(&path, &bytes);
     }
 }
 
@@ -202,13 +193,7 @@ fn dtls_seeds_are_in_corpus() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     for (target, name, bytes) in dtls::seeds() {
         let path = root.join(target).join(name);
-        if std::env::var_os("PIGEON_WRITE_SEEDS").is_some() {
-            std::fs::create_dir_all(root.join(target)).expect("writable corpus");
-            std::fs::write(&path, &bytes).expect("writable corpus");
-        }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (set PIGEON_WRITE_SEEDS=1)", path.display()));
-        assert_eq!(stored, bytes, "{} is stale", path.display());
+        assert_seed_stored(&path, &bytes);
         if target == "dtls_server" {
             assert!(
                 dtls::seed_connects(&bytes),
