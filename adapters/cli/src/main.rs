@@ -6,6 +6,7 @@ mod nat_type;
 mod rng;
 mod serve;
 mod sim;
+mod sim_dht;
 mod stun_server;
 mod turn_server;
 

@@ -1,0 +1,134 @@
+//! `pigeon sim dht`: BitTorrent mainline DHT nodes in the simulator, with churn and loss.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use pigeon_sim::scenarios::dht::{DhtReport, DhtScenario};
+use serde_json::json;
+
+/// Options of `pigeon sim dht`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Nodes at the start.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..))]
+    nodes: u64,
+    /// Lookups of random keys from random online nodes (twenty every 200 ms).
+    #[arg(long, default_value_t = 1000)]
+    lookups: usize,
+    /// Announces, each followed by a get_peers from another node, after the lookups.
+    #[arg(long, default_value_t = 50)]
+    announces: usize,
+    /// Seed of every random choice; the same seed prints the same figures and trace hash.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Fraction of the nodes replaced while the lookups run (0.1 = 10%).
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    churn: f64,
+    /// Loss probability on every link.
+    #[arg(long, default_value_t = 0.01, value_parser = fraction)]
+    loss: f64,
+    /// Print JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
+    }
+}
+
+/// Rewrites one stderr line at most every 100 ms, and only on a terminal.
+struct Progress {
+    tty: bool,
+    last: Option<Instant>,
+    shown: bool,
+}
+
+impl Progress {
+    fn update(&mut self, done: usize, total: usize) {
+        if !self.tty {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
+            && done < total
+        {
+            return;
+        }
+        self.last = Some(now);
+        self.shown = true;
+        let mut err = std::io::stderr().lock();
+        // A failed progress write is not worth stopping the run for.
+        let _ = write!(err, "\r lookups and announces {done}/{total}");
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprintln!();
+        }
+    }
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    let nodes = usize::try_from(args.nodes).map_err(|_| "--nodes too large".to_string())?;
+    let scenario = DhtScenario {
+        nodes,
+        lookups: args.lookups,
+        announces: args.announces,
+        seed: args.seed,
+        churn: args.churn,
+        loss: args.loss,
+    };
+    let mut progress = Progress {
+        tty: std::io::stderr().is_terminal(),
+        last: None,
+        shown: false,
+    };
+    let report = scenario.run(&mut |done, total| progress.update(done, total));
+    progress.finish();
+    if args.json {
+        println!("{}", report_json(&report));
+    } else {
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_json(r: &DhtReport) -> serde_json::Value {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let s = &r.scenario;
+    json!({
+        "nodes": s.nodes,
+        "lookups": s.lookups,
+        "announces": s.announces,
+        "seed": s.seed,
+        "churn": s.churn,
+        "loss": s.loss,
+        "replaced": r.replaced,
+        "routing_table": { "min": r.table_min, "max": r.table_max, "mean": r.table_mean },
+        "finished": r.finished,
+        "succeeded": r.succeeded,
+        "success": r.success(),
+        "k_closest_found": r.k_closest_found,
+        "hops_mean": r.hops_mean,
+        "queries_per_lookup_mean": r.queries_mean,
+        "latency_ms": {
+            "p50": ms(r.latency_p50),
+            "p90": ms(r.latency_p90),
+            "p99": ms(r.latency_p99),
+            "max": ms(r.latency_max),
+            "nearest_p50": ms(r.nearest_p50),
+        },
+        "announces_found": r.announces_found,
+        "announces_stored_mean": r.announces_stored_mean,
+        "trace_hash": format!("{:016x}", r.trace_hash),
+    })
+}
