@@ -98,6 +98,40 @@ fn wait_for_line(lines: &Arc<Mutex<Vec<String>>>, needle: &str, timeout: Duratio
     }
 }
 
+/// A child process with its stdin kept for writing and its stdout and stderr collected line by
+/// line; killed when dropped.
+struct Piped {
+    stdin: std::process::ChildStdin,
+    out: Arc<Mutex<Vec<String>>>,
+    err: Arc<Mutex<Vec<String>>>,
+    _guard: ChildGuard,
+}
+
+fn spawn_piped(command: &mut Command) -> Piped {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {command:?}: {e}"));
+    Piped {
+        stdin: child.stdin.take().unwrap(),
+        out: collect_lines(child.stdout.take().unwrap()),
+        err: collect_lines(child.stderr.take().unwrap()),
+        _guard: ChildGuard(child),
+    }
+}
+
+/// `-cert DIR/NAME.pem -key DIR/NAME.key`, as `openssl_cert` wrote them.
+fn cert_args(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    vec![
+        "-cert".into(),
+        dir.join(format!("{name}.pem")),
+        "-key".into(),
+        dir.join(format!("{name}.key")),
+    ]
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
@@ -173,23 +207,18 @@ fn pigeon_client_against_openssl_s_server() {
     let openssl_fp = openssl_cert(&dir, "server");
     for (i, (suite, cipher, profile)) in CASES.into_iter().enumerate() {
         let port = free_udp_port("127.0.0.1");
-        let mut child = Command::new("openssl")
-            .args(["s_server", "-4", "-accept", &format!("127.0.0.1:{port}")])
-            .args(common_args(cipher, profile))
-            .arg("-cert")
-            .arg(dir.join("server.pem"))
-            .arg("-key")
-            .arg(dir.join("server.key"))
-            .args(["-verify", "1", "-naccept", "1"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn openssl s_server");
-        let lines = collect_lines(child.stdout.take().unwrap());
-        let errors = collect_lines(child.stderr.take().unwrap());
-        let mut stdin = child.stdin.take().unwrap();
-        let _guard = ChildGuard(child);
+        let Piped {
+            mut stdin,
+            out: lines,
+            err: errors,
+            _guard,
+        } = spawn_piped(
+            Command::new("openssl")
+                .args(["s_server", "-4", "-accept", &format!("127.0.0.1:{port}")])
+                .args(common_args(cipher, profile))
+                .args(cert_args(&dir, "server"))
+                .args(["-verify", "1", "-naccept", "1"]),
+        );
         wait_for_line(&lines, "ACCEPT", Duration::from_secs(5));
 
         let mut rng: pigeon::Rng = Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(i as u64));
@@ -247,23 +276,18 @@ fn openssl_s_client_against_pigeon_server() {
         let dtls = Dtls::server(pigeon_config(suite, profile, openssl_fp), cert, rng, local);
         let mut driver = Driver::new(dtls, vec![socket]).unwrap();
 
-        let mut child = Command::new("openssl")
-            .args(["s_client", "-4", "-connect", &local.to_string()])
-            .args(common_args(cipher, profile))
-            .arg("-cert")
-            .arg(dir.join("client.pem"))
-            .arg("-key")
-            .arg(dir.join("client.key"))
-            .arg("-noservername")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn openssl s_client");
-        let lines = collect_lines(child.stdout.take().unwrap());
-        let errors = collect_lines(child.stderr.take().unwrap());
-        let mut stdin = child.stdin.take().unwrap();
-        let _guard = ChildGuard(child);
+        let Piped {
+            mut stdin,
+            out: lines,
+            err: errors,
+            _guard,
+        } = spawn_piped(
+            Command::new("openssl")
+                .args(["s_client", "-4", "-connect", &local.to_string()])
+                .args(common_args(cipher, profile))
+                .args(cert_args(&dir, "client"))
+                .arg("-noservername"),
+        );
 
         until_connected(&mut driver, suite, profile);
         assert_eq!(driver.machine().stats().hello_verify_requests, 1);
@@ -300,33 +324,31 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
 fn openssl_s_client_against_pigeon_dtls_command() {
     require_tool("openssl", "openssl");
     let port = free_udp_port("127.0.0.1");
-    let mut server = Command::new(pigeon_tests::pigeon_binary())
-        .args(["dtls", "server", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pigeon dtls server");
-    let log = collect_lines(server.stderr.take().unwrap());
-    let _server = ChildGuard(server);
-    wait_for_line(&log, "listening", Duration::from_secs(5));
+    let server = spawn_piped(Command::new(pigeon_tests::pigeon_binary()).args([
+        "dtls",
+        "server",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]));
+    let log = &server.err;
+    wait_for_line(log, "listening", Duration::from_secs(5));
 
-    let mut client = Command::new("openssl")
-        .args(["s_client", "-4", "-dtls1_2", "-noservername", "-connect"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn openssl s_client");
-    let lines = collect_lines(client.stdout.take().unwrap());
-    let mut stdin = client.stdin.take().unwrap();
-    let _client = ChildGuard(client);
+    let Piped {
+        mut stdin,
+        out: lines,
+        _guard,
+        ..
+    } = spawn_piped(
+        Command::new("openssl")
+            .args(["s_client", "-4", "-dtls1_2", "-noservername", "-connect"])
+            .arg(format!("127.0.0.1:{port}")),
+    );
     wait_for_line(&lines, "Cipher is", Duration::from_secs(10));
-    wait_for_line(&log, "connected", Duration::from_secs(5));
+    wait_for_line(log, "connected", Duration::from_secs(5));
     stdin.write_all(b"echo me, pigeon\n").unwrap();
     stdin.flush().unwrap();
     wait_for_line(&lines, "echo me, pigeon", Duration::from_secs(5));
-    wait_for_line(&log, "echoing", Duration::from_secs(1));
+    wait_for_line(log, "echoing", Duration::from_secs(1));
 }
 
 /// The `pigeon dtls client` command against `openssl s_server`, checking the server's
@@ -337,35 +359,29 @@ fn pigeon_dtls_command_against_openssl_s_server() {
     let dir = tempdir("command");
     let openssl_fp = openssl_cert(&dir, "server");
     let port = free_udp_port("127.0.0.1");
-    let mut server = Command::new("openssl")
-        .args(["s_server", "-4", "-dtls1_2", "-naccept", "1", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(dir.join("server.pem"))
-        .arg("-key")
-        .arg(dir.join("server.key"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn openssl s_server");
-    let server_lines = collect_lines(server.stdout.take().unwrap());
-    let mut server_stdin = server.stdin.take().unwrap();
-    let _server = ChildGuard(server);
+    let Piped {
+        stdin: mut server_stdin,
+        out: server_lines,
+        _guard: _server,
+        ..
+    } = spawn_piped(
+        Command::new("openssl")
+            .args(["s_server", "-4", "-dtls1_2", "-naccept", "1", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(cert_args(&dir, "server")),
+    );
     wait_for_line(&server_lines, "ACCEPT", Duration::from_secs(5));
 
-    let mut client = Command::new(pigeon_tests::pigeon_binary())
-        .args(["dtls", "client", "--connect", &format!("127.0.0.1:{port}")])
-        .args(["--expect-fingerprint", &openssl_fp.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pigeon dtls client");
-    let client_lines = collect_lines(client.stdout.take().unwrap());
-    let log = collect_lines(client.stderr.take().unwrap());
-    let mut client_stdin = client.stdin.take().unwrap();
-    let _client = ChildGuard(client);
+    let Piped {
+        stdin: mut client_stdin,
+        out: client_lines,
+        err: log,
+        _guard: _client,
+    } = spawn_piped(
+        Command::new(pigeon_tests::pigeon_binary())
+            .args(["dtls", "client", "--connect", &format!("127.0.0.1:{port}")])
+            .args(["--expect-fingerprint", &openssl_fp.to_string()]),
+    );
     wait_for_line(&log, "connected", Duration::from_secs(10));
     client_stdin.write_all(b"typed into pigeon\n").unwrap();
     client_stdin.flush().unwrap();
