@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod datachannel;
 pub mod dht;
 pub mod dtls;
 pub mod ice;

@@ -30,21 +30,29 @@ fn thousand_nodes_lookups_and_announces() {
         r.announces_found
     );
     assert!(r.success() >= 0.995, "success {}", r.success());
-    // TARGET NOT MET. Issue 3 asks for a median lookup latency below 200 ms. With one-way
-    // latencies of 10-150 ms per node (mean round trip 160 ms) and termination only once the
-    // 8 closest nodes have all answered (about four round trips at alpha = 3), seed 2026
-    // measures p50 669 ms, p99 1.21 s (and 354 ms until the nearest node answered). These
-    // bounds guard against regressions at the measured level; they are not the target.
+    // Latency runs from the find_node command until the 8 closest candidates have all
+    // answered. Seed 2026 measures p50 497 ms, p90 727 ms, p99 936 ms (2.05 hops, 12.0
+    // queries per lookup): issue 3's p99 < 1 s is met, its median < 200 ms is not, and cannot
+    // be on these links. Even a lookup that knew the true 8 closest at the start needs one
+    // round trip to each: the querier's one-way latency plus the largest of theirs, whose
+    // median over these lookups (the floor) is 210 ms.
     assert!(
-        r.latency_p50 < Duration::from_millis(800),
+        r.latency_p99 < Duration::from_secs(1),
+        "p99 {:?}",
+        r.latency_p99
+    );
+    assert!(
+        r.latency_p50 < Duration::from_millis(560),
         "median {:?}",
         r.latency_p50
     );
     assert!(
-        r.latency_p99 < Duration::from_millis(1500),
-        "p99 {:?}",
-        r.latency_p99
+        r.bound_p50 > Duration::from_millis(200) && r.bound_p50 < Duration::from_millis(230),
+        "floor {:?}",
+        r.bound_p50
     );
+    assert!(r.hops_mean < 2.3, "hops {}", r.hops_mean);
+    assert!(r.queries_mean < 14.0, "queries {}", r.queries_mean);
 }
 
 #[test]
@@ -59,8 +67,19 @@ fn thousand_nodes_with_ten_percent_churn() {
         },
     );
     assert_eq!(r.replaced, 100);
-    // Issue 3's target, met with little margin: seed 2026 measures 99.6% (996/1000), with
-    // latency p50 808 ms and p99 2.03 s as lookups wait out timeouts of departed nodes.
+    // Seed 2026 measures 99.6% (996/1000), latency p50 577 ms and p99 1.29 s: lookups that
+    // meet departed nodes among the closest wait two soft timeouts (about two round trips)
+    // before giving up on each. Issue 3's p99 < 1 s is not met with churn.
+    assert!(
+        r.latency_p50 < Duration::from_millis(650),
+        "median {:?}",
+        r.latency_p50
+    );
+    assert!(
+        r.latency_p99 < Duration::from_millis(1450),
+        "p99 {:?}",
+        r.latency_p99
+    );
     assert!(r.success() >= 0.995, "success {}", r.success());
     assert!(
         r.announces_found * 1000 >= r.scenario.announces * 995,

@@ -227,3 +227,64 @@ fn sctp_seeds_decode() {
         assert_eq!(decoded.is_err(), bad, "{}: {decoded:?}", path.display());
     }
 }
+
+#[path = "../../fuzz/bodies/ice_agent.rs"]
+mod ice_agent;
+
+#[test]
+fn ice_agent() {
+    run_corpus("ice_agent", ice_agent::agent);
+}
+
+/// `ice_agent::seeds()` (checks authenticated with the seeded agent's credentials) are in
+/// `fuzz/corpus/ice_agent/` byte for byte, and `connect` still takes the agent to a selected
+/// pair; `PIGEON_WRITE_SEEDS=1` (re)writes them first.
+#[test]
+fn ice_agent_seeds_are_in_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/ice_agent");
+    for (name, bytes) in ice_agent::seeds() {
+        assert_seed_stored(&dir.join(name), &bytes);
+        if name == "connect" {
+            assert!(
+                ice_agent::seed_connects(&bytes),
+                "the connect seed no longer connects"
+            );
+        }
+    }
+}
+
+#[path = "../../fuzz/bodies/sctp_association.rs"]
+mod sctp_association;
+
+#[test]
+fn sctp_association() {
+    run_corpus("sctp_association", sctp_association::association);
+}
+
+/// `sctp_association::seeds()` are in `fuzz/corpus/sctp_association/` byte for byte;
+/// `PIGEON_WRITE_SEEDS=1` (re)writes them.
+#[test]
+fn sctp_association_seeds_are_in_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/sctp_association");
+    for (name, bytes) in sctp_association::seeds() {
+        assert_seed_stored(&dir.join(name), &bytes);
+    }
+}
+
+#[path = "../../fuzz/bodies/datachannel.rs"]
+mod datachannel;
+
+#[test]
+fn dcep_parse() {
+    run_corpus("dcep_parse", datachannel::dcep_parse);
+}
+
+/// `datachannel::seeds()` are in `fuzz/corpus/dcep_parse/` byte for byte;
+/// `PIGEON_WRITE_SEEDS=1` (re)writes them.
+#[test]
+fn dcep_parse_seeds_are_in_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/dcep_parse");
+    for (name, bytes) in datachannel::seeds() {
+        assert_seed_stored(&dir.join(name), &bytes);
+    }
+}

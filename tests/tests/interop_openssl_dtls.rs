@@ -318,37 +318,83 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     dir
 }
 
-/// `openssl s_client` by hand against the `pigeon dtls server` command: a typed line comes
-/// back echoed.
+/// Starts `pigeon dtls server` with `extra` arguments and connects `openssl s_client` to it
+/// with the certificate `openssl_cert` made in `dir` (the server always asks for one).
+/// Returns the server's log, s_client's stdin and stdout, and both processes' guards.
+fn pigeon_server_and_s_client(dir: &Path, extra: &[String]) -> (Piped, Piped) {
+    let port = free_udp_port("127.0.0.1");
+    let server = spawn_piped(
+        Command::new(pigeon_tests::pigeon_binary())
+            .args(["dtls", "server", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra),
+    );
+    wait_for_line(&server.err, "listening", Duration::from_secs(5));
+    let client = spawn_piped(
+        Command::new("openssl")
+            .args(["s_client", "-4", "-dtls1_2", "-noservername", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(cert_args(dir, "client")),
+    );
+    (server, client)
+}
+
+/// `openssl s_client` by hand against the `pigeon dtls server` command, which requests the
+/// client certificate by default: without `--expect-fingerprint` it accepts OpenSSL's and
+/// logs its fingerprint, and a typed line comes back echoed.
 #[test]
 fn openssl_s_client_against_pigeon_dtls_command() {
     require_tool("openssl", "openssl");
-    let port = free_udp_port("127.0.0.1");
-    let server = spawn_piped(Command::new(pigeon_tests::pigeon_binary()).args([
-        "dtls",
-        "server",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-    ]));
-    let log = &server.err;
-    wait_for_line(log, "listening", Duration::from_secs(5));
-
+    let dir = tempdir("command-server");
+    let openssl_fp = openssl_cert(&dir, "client");
+    let (server, client) = pigeon_server_and_s_client(&dir, &[]);
     let Piped {
         mut stdin,
         out: lines,
         _guard,
         ..
-    } = spawn_piped(
-        Command::new("openssl")
-            .args(["s_client", "-4", "-dtls1_2", "-noservername", "-connect"])
-            .arg(format!("127.0.0.1:{port}")),
-    );
+    } = client;
+    let log = &server.err;
     wait_for_line(&lines, "Cipher is", Duration::from_secs(10));
-    wait_for_line(log, "connected", Duration::from_secs(5));
+    let connected = wait_for_line(log, "connected", Duration::from_secs(5));
+    assert!(
+        connected.contains(&openssl_fp.to_string()),
+        "the server logs the client certificate's fingerprint {openssl_fp}: {connected}"
+    );
     stdin.write_all(b"echo me, pigeon\n").unwrap();
     stdin.flush().unwrap();
     wait_for_line(&lines, "echo me, pigeon", Duration::from_secs(5));
     wait_for_line(log, "echoing", Duration::from_secs(1));
+}
+
+/// `pigeon dtls server --expect-fingerprint`: OpenSSL's certificate is checked against it;
+/// the right fingerprint connects, another one fails the handshake with bad_certificate.
+#[test]
+fn pigeon_dtls_command_checks_the_client_fingerprint() {
+    require_tool("openssl", "openssl");
+    let dir = tempdir("command-server-fp");
+    let openssl_fp = openssl_cert(&dir, "client");
+    let expect = |fp: &Fingerprint| vec!["--expect-fingerprint".to_owned(), fp.to_string()];
+
+    let (server, client) = pigeon_server_and_s_client(&dir, &expect(&openssl_fp));
+    wait_for_line(&client.out, "Cipher is", Duration::from_secs(10));
+    wait_for_line(&server.err, "connected", Duration::from_secs(5));
+    drop((server, client));
+
+    let other = Fingerprint::parse(&format!("sha-256 {}", ["AB"; 32].join(":"))).unwrap();
+    let (server, client) = pigeon_server_and_s_client(&dir, &expect(&other));
+    let failed = wait_for_line(&server.err, "connection failed", Duration::from_secs(10));
+    assert!(failed.contains("does not match"), "{failed}");
+    // OpenSSL reports the bad_certificate alert pigeon sent (RFC 5246 §7.2.2).
+    wait_for_line(&client.err, "bad certificate", Duration::from_secs(5));
+    assert!(
+        !server
+            .err
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(" connected")),
+        "no connection with the wrong fingerprint"
+    );
 }
 
 /// The `pigeon dtls client` command against `openssl s_server`, checking the server's

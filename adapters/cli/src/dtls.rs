@@ -2,9 +2,11 @@
 //! against `openssl s_client -dtls1_2` / `openssl s_server -dtls1_2` or another pigeon.
 //!
 //! Each side makes a fresh self-signed ECDSA P-256 certificate at start and logs its
-//! fingerprint (the form SDP's `a=fingerprint` carries). With `--expect-fingerprint` the peer's
-//! certificate must match it (RFC 8122 §5); without, any certificate is accepted and its
-//! fingerprint is logged, which authenticates nothing.
+//! fingerprint (the form SDP's `a=fingerprint` carries). Authentication is mutual, as in
+//! WebRTC (RFC 8827 §6.5): the server always requests the client's certificate. With
+//! `--expect-fingerprint` the peer's certificate must match it (RFC 8122 §5); without, any
+//! certificate is accepted and its fingerprint is logged, which authenticates nothing until
+//! someone compares it by hand.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -37,8 +39,8 @@ struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:4444")]
     listen: SocketAddr,
-    /// The client certificate's fingerprint, e.g. "sha-256 AB:CD:..". Without it any client
-    /// certificate is accepted and its fingerprint logged.
+    /// The client certificate's fingerprint, e.g. "sha-256 AB:CD:..". A client certificate is
+    /// always required; without this option any one is accepted and its fingerprint logged.
     #[arg(long)]
     expect_fingerprint: Option<String>,
 }
@@ -74,16 +76,19 @@ fn parse_fingerprint(text: &str) -> Result<Fingerprint, String> {
         })
 }
 
-/// `expected_fingerprint: None` is the core's "accept any certificate". The server asks for a
-/// client certificate only when it has a fingerprint to check it against, so that a plain
-/// `openssl s_client` without `-cert` can connect.
+/// `expected_fingerprint: None` is the core's "accept any certificate (and report its
+/// fingerprint)". The server requests the client's certificate either way, so a peer always
+/// proves it holds the key of the certificate whose fingerprint is logged.
 fn config(expect: Option<&str>) -> Result<DtlsConfig, String> {
     let expected_fingerprint = expect.map(parse_fingerprint).transpose()?;
     if expected_fingerprint.is_none() {
-        warn!("no --expect-fingerprint: the peer is not authenticated");
+        warn!(
+            "no --expect-fingerprint: any peer certificate is accepted; compare the logged \
+             peer_fingerprint by hand to authenticate the peer"
+        );
     }
     Ok(DtlsConfig {
-        require_client_certificate: expected_fingerprint.is_some(),
+        require_client_certificate: true,
         expected_fingerprint,
         ..DtlsConfig::default()
     })
@@ -97,17 +102,11 @@ fn log_connected(event: &DtlsEvent, peer: Option<SocketAddr>) {
     } = event
     {
         let srtp = srtp_profile.map_or("none", |p| p.name());
-        // The core reports all zeroes when no certificate was asked for.
-        let fingerprint = if peer_fingerprint.0 == [0; 32] {
-            "none (no client certificate requested)".to_owned()
-        } else {
-            peer_fingerprint.to_string()
-        };
         info!(
             peer = ?peer,
             suite = ?cipher_suite,
             srtp_profile = srtp,
-            peer_fingerprint = fingerprint,
+            peer_fingerprint = %peer_fingerprint,
             "connected"
         );
     }

@@ -1,5 +1,6 @@
 //! The `pigeon` command: servers and tools for people, built on pigeon's Sans-IO machines.
 
+mod dht;
 mod dtls;
 mod nat_check;
 mod nat_type;
@@ -41,6 +42,8 @@ enum Command {
     Sim(sim::Args),
     /// DTLS 1.2 echo server or stdin/stdout client with a fresh self-signed certificate.
     Dtls(dtls::Args),
+    /// A BitTorrent mainline DHT node; get-peers, announce, put and get for people.
+    Dht(dht::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::NatType(args) => nat_type::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Dtls(args) => dtls::run(args),
+        Command::Dht(args) => dht::run(args),
     };
     match result {
         Ok(code) => code,

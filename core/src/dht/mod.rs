@@ -7,23 +7,32 @@
 //! - [`token`]: announce tokens from a rotating secret bound to the querier's IP.
 //! - [`lookup`], [`node`]: iterative lookups and the node ([`DhtNode`]) itself.
 //! - [`peers`], [`ratelimit`], [`rtt`]: announced peers, per-IP limits, adaptive timeouts.
+//! - [`item`], [`storage`]: BEP 44 items and the store that keeps them for others.
+//! - [`external_ip`]: BEP 42 votes on our external IP; [`persist`]: saving the routing table.
 //!
 //! See `docs/dht.md` for the BEP compliance table and what is not built yet.
 
 pub mod bencode;
+pub mod external_ip;
 pub mod id;
+pub mod item;
+mod item_client;
+mod item_serve;
 pub mod krpc;
 pub mod lookup;
 pub mod node;
 #[cfg(test)]
 mod node_tests;
 pub mod peers;
+pub mod persist;
 pub mod ratelimit;
 pub mod routing;
 pub mod rtt;
 mod serve;
+pub mod storage;
 pub mod token;
 
 pub use id::{Distance, NodeId};
+pub use item::{Item, ItemError, MutableItem};
 pub use lookup::{LookupKind, QueryId};
 pub use node::{DhtConfig, DhtEvent, DhtNode, DhtStats, LookupResult};

@@ -5,13 +5,17 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 
+use crate::dht::external_ip::IpVotes;
 use crate::dht::id::{NodeId, bep42_id, bep42_verify};
+use crate::dht::item::Item;
+use crate::dht::item_client::ItemLookup;
 use crate::dht::krpc::{self, Body, Message, Method, NodeInfo, Query, TRANSACTION_ID_LEN, Want};
 use crate::dht::lookup::{Lookup, LookupKind, Origin, QueryId, Status};
 use crate::dht::peers::{PeerStore, PeerStoreConfig};
 use crate::dht::ratelimit::RateLimiter;
 use crate::dht::routing::{Insert, RoutingConfig, RoutingTable};
 use crate::dht::rtt::RttEstimator;
+use crate::dht::storage::{ItemStore, ItemStoreConfig};
 use crate::dht::token::TokenSecrets;
 use crate::io::{Datagram, Machine, Transmit};
 use crate::time::Instant;
@@ -48,6 +52,15 @@ pub struct DhtConfig {
     pub rate_limit_capacity: usize,
     /// Announced peers.
     pub peers: PeerStoreConfig,
+    /// BEP 44 items stored for others.
+    pub storage: ItemStoreConfig,
+    /// BEP 42: distinct voters remembered for our external IP.
+    pub ip_voters: usize,
+    /// BEP 42: votes an external IP needs (and a majority) before we adopt it.
+    pub ip_votes_needed: usize,
+    /// BEP 42: re-derive our id when the voted external IP does not match it. Off by default
+    /// so that simulations keep the ids they were given; a node on the internet turns it on.
+    pub rederive_id: bool,
     /// Request timeout before any RTT is measured.
     pub initial_timeout: Duration,
     /// Shortest adaptive timeout.
@@ -76,6 +89,10 @@ impl DhtConfig {
             queries_per_ip_per_second: 50,
             rate_limit_capacity: 4096,
             peers: PeerStoreConfig::default(),
+            storage: ItemStoreConfig::default(),
+            ip_voters: 64,
+            ip_votes_needed: 4,
+            rederive_id: false,
             initial_timeout: Duration::from_secs(1),
             min_timeout: Duration::from_millis(100),
             max_timeout: Duration::from_secs(2),
@@ -135,6 +152,29 @@ pub enum DhtEvent {
         /// Acknowledgements.
         stored: usize,
     },
+    /// A BEP 44 `get` finished: `item` is the immutable value whose hash is the target, or the
+    /// mutable item with the highest `seq` whose signature verified.
+    ItemFound {
+        /// The lookup part.
+        result: LookupResult,
+        /// What was found.
+        item: Option<Item>,
+    },
+    /// A BEP 44 `put` finished: `stored` nodes acknowledged it.
+    ItemStored {
+        /// The lookup part (its target is the item's).
+        result: LookupResult,
+        /// Acknowledgements.
+        stored: usize,
+    },
+    /// BEP 42: most nodes agree on our external IP; when it was not conformant our id was
+    /// re-derived from it (and the routing table rebuilt around the new id).
+    ExternalIp {
+        /// The address the voters see.
+        ip: IpAddr,
+        /// Our id now.
+        id: NodeId,
+    },
     /// A ping was answered (`id` is the responder's) or timed out (`id` is `None`).
     Pong {
         /// The command.
@@ -171,6 +211,10 @@ pub struct DhtStats {
     pub bep42_mismatch: u64,
     /// announce_peer queries refused for a bad token.
     pub bad_tokens: u64,
+    /// BEP 44 puts refused (bad token, size, signature, cas, seq).
+    pub puts_refused: u64,
+    /// BEP 44 items in get answers that did not match their target or signature.
+    pub bad_items: u64,
 }
 
 /// Why a request was sent.
@@ -193,6 +237,8 @@ pub(crate) struct Pending {
     pub(crate) node: Option<NodeId>,
     pub(crate) sent: Instant,
     pub(crate) deadline: Instant,
+    /// Lookup requests: when the lookup stops waiting (see [`RttEstimator::soft_timeout`]).
+    pub(crate) soft: Option<Instant>,
     pub(crate) purpose: Purpose,
 }
 
@@ -203,6 +249,9 @@ pub struct DhtNode {
     pub(crate) table: RoutingTable,
     pub(crate) tokens: TokenSecrets,
     pub(crate) store: PeerStore,
+    pub(crate) items: ItemStore,
+    pub(crate) item_lookups: BTreeMap<QueryId, ItemLookup>,
+    pub(crate) votes: IpVotes,
     pub(crate) limiter: RateLimiter,
     pub(crate) rtt: RttEstimator,
     pub(crate) pending: BTreeMap<[u8; TRANSACTION_ID_LEN], Pending>,
@@ -238,6 +287,9 @@ impl DhtNode {
             table: RoutingTable::new(id, config.routing, now),
             tokens: TokenSecrets::new(now, &mut *rng),
             store: PeerStore::new(config.peers),
+            items: ItemStore::new(config.storage),
+            item_lookups: BTreeMap::new(),
+            votes: IpVotes::new(config.ip_voters, config.ip_votes_needed, config.external_ip),
             limiter: RateLimiter::new(config.queries_per_ip_per_second, config.rate_limit_capacity),
             rtt: RttEstimator::new(
                 config.initial_timeout,
@@ -277,7 +329,7 @@ impl DhtNode {
         self.lookups.len()
     }
 
-    fn new_query_id(&mut self) -> QueryId {
+    pub(crate) fn new_query_id(&mut self) -> QueryId {
         let id = QueryId(self.next_query);
         self.next_query += 1;
         id
@@ -342,6 +394,19 @@ impl DhtNode {
         origin: Origin,
     ) -> QueryId {
         let query = self.new_query_id();
+        self.run_lookup(now, query, target, kind, origin);
+        query
+    }
+
+    /// Starts lookup `query` (an id from `new_query_id`).
+    pub(crate) fn run_lookup(
+        &mut self,
+        now: Instant,
+        query: QueryId,
+        target: NodeId,
+        kind: LookupKind,
+        origin: Origin,
+    ) {
         let mut lookup = Lookup::new(query, target, kind, origin, now);
         let own = self.id();
         let known = self.table.closest(now, &target, self.config.max_candidates);
@@ -351,11 +416,10 @@ impl DhtNode {
             self.lookups
                 .insert(query, Lookup::new(query, target, kind, origin, now));
             self.finish(now, query);
-            return query;
+            return;
         }
         self.lookups.insert(query, lookup);
         self.advance(now, query);
-        query
     }
 
     /// Sends what a lookup may send now, or finishes it.
@@ -368,17 +432,12 @@ impl DhtNode {
         }
         let k = self.config.routing.k;
         let next = lookup.next(self.config.alpha, k);
-        let target = lookup.target;
-        let kind = lookup.kind;
         for i in next {
             let Some(info) = self.lookups.get(&query).map(|l| l.candidates[i].info) else {
                 return;
             };
-            let method = match kind {
-                LookupKind::FindNode => Method::FindNode { target },
-                LookupKind::GetPeers | LookupKind::Announce { .. } => {
-                    Method::GetPeers { info_hash: target }
-                }
+            let Some(method) = self.step_method(query) else {
+                return;
             };
             let sent = self.send_query(
                 now,
@@ -395,6 +454,7 @@ impl DhtNode {
                     Status::Failed
                 };
                 c.attempts = c.attempts.saturating_add(1);
+                c.outstanding = c.outstanding.saturating_add(u8::from(sent));
                 l.messages += u32::from(sent);
             }
         }
@@ -403,7 +463,7 @@ impl DhtNode {
         }
     }
 
-    fn result(&self, now: Instant, lookup: &Lookup) -> LookupResult {
+    pub(crate) fn result(&self, now: Instant, lookup: &Lookup) -> LookupResult {
         let (closest, hops, found) = lookup.closest(self.config.routing.k);
         LookupResult {
             query: lookup.id,
@@ -419,7 +479,10 @@ impl DhtNode {
         }
     }
 
-    fn finish(&mut self, now: Instant, query: QueryId) {
+    pub(crate) fn finish(&mut self, now: Instant, query: QueryId) {
+        if self.item_lookups.contains_key(&query) {
+            return self.finish_item(now, query);
+        }
         let Some(lookup) = self.lookups.get(&query) else {
             return;
         };
@@ -523,6 +586,9 @@ impl DhtNode {
         }
         let node_srtt = node.and_then(|id| self.table.get(&id)).and_then(|e| e.srtt);
         let deadline = now + self.rtt.timeout(node_srtt);
+        let soft = matches!(purpose, Purpose::Lookup(_))
+            .then(|| now + self.rtt.soft_timeout(node_srtt))
+            .filter(|soft| *soft < deadline);
         let want = match (self.config.local, addr) {
             (SocketAddr::V6(_), _) | (_, SocketAddr::V6(_)) => Some(Want { v4: true, v6: true }),
             _ => None,
@@ -546,10 +612,14 @@ impl DhtNode {
                 node,
                 sent: now,
                 deadline,
+                soft,
                 purpose,
             },
         );
         self.deadlines.insert((deadline, tid));
+        if let Some(soft) = soft {
+            self.deadlines.insert((soft, tid));
+        }
         self.transmit(addr, payload);
         true
     }
@@ -609,6 +679,7 @@ impl DhtNode {
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + HOUSEKEEPING;
             self.store.expire(now);
+            self.items.expire(now);
             if !self.table.is_empty() {
                 for target in self.table.refresh_targets(now, &mut *self.rng) {
                     if self.lookups.len() < self.config.max_lookups {
@@ -635,6 +706,9 @@ impl Machine for DhtNode {
         match message.body {
             Body::Query(ref query) => self.on_query(now, datagram.source, &message, query),
             Body::Response(ref response) => {
+                if let Some(ip) = message.ip {
+                    self.vote_external_ip(now, datagram.source, message.transaction_id, ip);
+                }
                 self.on_response(now, datagram.source, message.transaction_id, Ok(response))
             }
             Body::Error(error) => {
@@ -656,6 +730,14 @@ impl Machine for DhtNode {
                 break;
             }
             self.deadlines.pop_first();
+            if self
+                .pending
+                .get(&tid)
+                .is_some_and(|p| p.soft == Some(deadline))
+            {
+                self.on_soft_timeout(now, tid);
+                continue;
+            }
             if let Some(pending) = self.pending.remove(&tid) {
                 self.stats.timeouts += 1;
                 self.on_failure(now, pending);

@@ -329,3 +329,236 @@ fn same_seed_same_bytes() {
     };
     assert_eq!(run(), run());
 }
+
+fn item_event(net: &Net, i: usize, q: QueryId) -> Option<DhtEvent> {
+    net.events[i]
+        .iter()
+        .find(|e| match e {
+            DhtEvent::ItemFound { result, .. } | DhtEvent::ItemStored { result, .. } => {
+                result.query == q
+            }
+            _ => false,
+        })
+        .cloned()
+}
+
+fn stored(net: &Net, i: usize, q: QueryId) -> usize {
+    match item_event(net, i, q) {
+        Some(DhtEvent::ItemStored { stored, .. }) => stored,
+        other => panic!("no ItemStored: {other:?}"),
+    }
+}
+
+fn found(net: &Net, i: usize, q: QueryId) -> Option<Item> {
+    match item_event(net, i, q) {
+        Some(DhtEvent::ItemFound { item, .. }) => item,
+        other => panic!("no ItemFound: {other:?}"),
+    }
+}
+
+#[test]
+fn bep44_immutable_put_then_get_from_another_node() {
+    let mut net = Net::new(40, 8);
+    net.bootstrap_all();
+    let value = b"12:Hello World!".to_vec();
+    let (q, target) = net.command(5, |n, now| n.put_immutable(now, value.clone()).unwrap());
+    net.run_for(Duration::from_secs(5));
+    assert!(stored(&net, 5, q) >= 6);
+    assert_eq!(target, item::immutable_target(&value));
+    let q = net.command(30, |n, now| n.get_item(now, target, b""));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(found(&net, 30, q), Some(Item::Immutable(value)));
+    // Progress is reported while the lookup runs.
+    assert!(
+        net.events[30]
+            .iter()
+            .any(|e| matches!(e, DhtEvent::Progress { query, .. } if *query == q))
+    );
+    // Nothing is stored under another target.
+    let q = net.command(31, |n, now| n.get_item(now, NodeId([0x77; 20]), b""));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(found(&net, 31, q), None);
+}
+
+#[test]
+fn bep44_mutable_seq_cas_and_highest_seq_wins() {
+    let mut net = Net::new(40, 9);
+    net.bootstrap_all();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let item = |seq: i64, v: &[u8]| MutableItem::sign(&key, b"foobar", seq, v.to_vec()).unwrap();
+    let (q, target) = net.command(3, |n, now| {
+        n.put_mutable(now, item(1, b"3:one"), None).unwrap()
+    });
+    net.run_for(Duration::from_secs(5));
+    assert!(stored(&net, 3, q) >= 6);
+    let (q, _) = net.command(4, |n, now| {
+        n.put_mutable(now, item(2, b"3:two"), Some(1)).unwrap()
+    });
+    net.run_for(Duration::from_secs(5));
+    assert!(stored(&net, 4, q) >= 6);
+    // A lower seq (302) and a stale cas (301) are refused by every storing node.
+    let (q, _) = net.command(5, |n, now| {
+        n.put_mutable(now, item(1, b"3:old"), None).unwrap()
+    });
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(stored(&net, 5, q), 0);
+    let (q, _) = net.command(5, |n, now| {
+        n.put_mutable(now, item(3, b"5:three"), Some(1)).unwrap()
+    });
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(stored(&net, 5, q), 0);
+    let refused: u64 = net.nodes.iter().map(|n| n.stats().puts_refused).sum();
+    assert!(refused >= 12, "{refused}");
+    let q = net.command(33, |n, now| n.get_item(now, target, b"foobar"));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(found(&net, 33, q), Some(Item::Mutable(item(2, b"3:two"))));
+    // With the wrong salt the key does not match the target: nothing is accepted.
+    let q = net.command(34, |n, now| n.get_item(now, target, b"other"));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(found(&net, 34, q), None);
+    assert!(net.nodes[34].stats().bad_items > 0);
+    // Local misuse is a typed error, nothing is sent.
+    let mut forged = item(4, b"1:x");
+    forged.seq = 5;
+    assert_eq!(
+        net.command(2, |n, now| n.put_mutable(now, forged, None)),
+        Err(ItemError::InvalidSignature)
+    );
+}
+
+#[test]
+fn bep44_put_needs_a_token_and_get_honours_seq() {
+    let mut net = Net::new(2, 10);
+    let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
+    let put = b"d1:ad2:id20:abcdefghij01234567895:token4:nope1:v3:abce1:q3:put1:t2:aa1:y1:qe";
+    let answer = ask(&mut net, from, put).unwrap();
+    assert!(matches!(
+        krpc::decode(&answer).unwrap().body,
+        Body::Error(e) if e.code == 203
+    ));
+    // get hands out a token; put with it stores; get with seq >= stored omits v.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+    let m = MutableItem::sign(&key, b"", 7, b"1:z".to_vec()).unwrap();
+    let get = |seq: Option<i64>| {
+        let message = krpc::Message {
+            transaction_id: b"gg",
+            body: Body::Query(krpc::Query {
+                id: NodeId([3; 20]),
+                method: krpc::Method::Get {
+                    target: m.target(),
+                    seq,
+                },
+                want: None,
+            }),
+            version: None,
+            ip: None,
+            read_only: false,
+        };
+        message.to_bytes()
+    };
+    let answer = ask(&mut net, from, &get(None)).unwrap();
+    let Body::Response(r) = krpc::decode(&answer).unwrap().body else {
+        panic!("get answered");
+    };
+    let token = r.token.unwrap().to_vec();
+    let put = krpc::Message {
+        transaction_id: b"pp",
+        body: Body::Query(krpc::Query {
+            id: NodeId([3; 20]),
+            method: krpc::Method::Put(krpc::Put {
+                token: &token,
+                value: m.value.clone(),
+                key: Some(m.key),
+                signature: Some(m.signature),
+                seq: Some(m.seq),
+                salt: b"",
+                cas: None,
+                target: Some(m.target()),
+            }),
+            want: None,
+        }),
+        version: None,
+        ip: None,
+        read_only: false,
+    };
+    let answer = ask(&mut net, from, &put.to_bytes()).unwrap();
+    assert!(matches!(
+        krpc::decode(&answer).unwrap().body,
+        Body::Response(_)
+    ));
+    let answer = ask(&mut net, from, &get(Some(6))).unwrap();
+    let Body::Response(r) = krpc::decode(&answer).unwrap().body else {
+        panic!("get answered");
+    };
+    assert_eq!((r.seq, r.value.as_deref()), (Some(7), Some(&b"1:z"[..])));
+    assert_eq!(r.signature, Some(m.signature));
+    let answer = ask(&mut net, from, &get(Some(7))).unwrap();
+    let Body::Response(r) = krpc::decode(&answer).unwrap().body else {
+        panic!("get answered");
+    };
+    assert_eq!((r.seq, r.value), (Some(7), None));
+}
+
+#[test]
+fn bep42_votes_rederive_the_id() {
+    let mut net = Net::new(12, 11);
+    let mut config = DhtConfig::new(addr(11));
+    config.rederive_id = true;
+    net.nodes[11] = DhtNode::new(config, Box::new(ChaCha20Rng::seed_from_u64(5)));
+    net.bootstrap_all();
+    let ip = addr(11).ip();
+    let event = net.events[11]
+        .iter()
+        .find_map(|e| match e {
+            DhtEvent::ExternalIp { ip, id } => Some((*ip, *id)),
+            _ => None,
+        })
+        .expect("external IP voted");
+    assert_eq!(event.0, ip);
+    assert_eq!(net.nodes[11].external_ip(), Some(ip));
+    assert!(id::bep42_verify(&net.nodes[11].id(), ip));
+    assert_eq!(event.1, net.nodes[11].id());
+    assert!(!net.nodes[11].routing_table().is_empty());
+    // Others learn the voted IP too but keep their ids (rederive_id is off by default).
+    let voted: Vec<usize> = (0..11)
+        .filter(|&i| net.nodes[i].external_ip().is_some())
+        .collect();
+    assert!(!voted.is_empty());
+    for i in voted {
+        assert_eq!(net.nodes[i].external_ip(), Some(addr(i).ip()));
+        assert!(!id::bep42_verify(&net.nodes[i].id(), addr(i).ip()));
+    }
+}
+
+#[test]
+fn saved_state_restores_and_rejoins() {
+    let mut net = Net::new(30, 12);
+    net.bootstrap_all();
+    let saved = net.nodes[9].save(net.now);
+    assert!(saved.nodes.len() >= 8, "{}", saved.nodes.len());
+    let bytes = saved.to_bytes();
+    let restored = persist::SavedState::from_bytes(&bytes).unwrap();
+    assert_eq!(restored, saved);
+    // A fresh node at the same address restores from the bytes alone, no bootstrap address.
+    let fresh = DhtNode::new(
+        DhtConfig::new(addr(9)),
+        Box::new(ChaCha20Rng::seed_from_u64(77)),
+    );
+    net.nodes[9] = fresh;
+    net.events[9].clear();
+    net.command(9, |n, now| n.restore(now, &restored, &[]));
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.nodes[9].id(), saved.id);
+    assert!(
+        net.events[9]
+            .iter()
+            .any(|e| matches!(e, DhtEvent::Bootstrapped { nodes } if *nodes >= 8))
+    );
+    let q = net.command(9, |n, now| n.find_node(now, NodeId([0x33; 20])));
+    net.run_for(Duration::from_secs(5));
+    assert!(
+        net.events[9]
+            .iter()
+            .any(|e| matches!(e, DhtEvent::LookupDone(r) if r.query == q && r.closest.len() == 8))
+    );
+}

@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use crate::dht::id::{ID_BITS, NodeId};
+use crate::dht::id::{ID_BITS, NodeId, bep42_verify};
 use crate::dht::krpc::NodeInfo;
 use crate::time::Instant;
 
@@ -20,6 +20,13 @@ pub struct RoutingConfig {
     pub bad_after_failures: u32,
     /// BEP 5: "Buckets that have not been changed in 15 minutes should be refreshed".
     pub refresh_after: Duration,
+    /// The farthest buckets hold more than k: 16k, 8k, 4k, 2k for buckets 0-3 (libtorrent's
+    /// extended routing table). They cover most of the id space, so a larger first hop
+    /// lands nearer the target and saves a round trip per lookup, for ~30 KiB per node.
+    pub wide_far_buckets: bool,
+    /// Nodes heard of in lookup answers (not yet verified) take free slots; they count as
+    /// questionable until they answer, so a full bucket pings them before anything else.
+    pub admit_heard: bool,
 }
 
 impl Default for RoutingConfig {
@@ -30,6 +37,8 @@ impl Default for RoutingConfig {
             questionable_after: Duration::from_secs(15 * 60),
             bad_after_failures: 2,
             refresh_after: Duration::from_secs(15 * 60),
+            wide_far_buckets: true,
+            admit_heard: true,
         }
     }
 }
@@ -164,6 +173,15 @@ impl RoutingTable {
         self.buckets.len()
     }
 
+    /// How many nodes bucket `i` holds (see [`RoutingConfig::wide_far_buckets`]).
+    pub fn capacity(&self, i: usize) -> usize {
+        if self.config.wide_far_buckets && i < 4 {
+            self.config.k << (4 - i)
+        } else {
+            self.config.k
+        }
+    }
+
     fn index(&self, id: &NodeId) -> usize {
         self.own.common_prefix_len(id).min(self.buckets.len() - 1)
     }
@@ -190,7 +208,7 @@ impl RoutingTable {
         loop {
             let i = self.index(&info.id);
             let last = i == self.buckets.len() - 1;
-            let k = self.config.k;
+            let k = self.capacity(i);
             let known = self.buckets[i].nodes.iter().any(|e| e.info.id == info.id);
             if !known && self.buckets[i].nodes.len() >= k && last && self.buckets.len() < ID_BITS {
                 self.split(now);
@@ -218,6 +236,19 @@ impl RoutingTable {
                 bucket.nodes[bad] = Entry::new(info);
                 bucket.last_changed = now;
                 return Insert::Added;
+            }
+            // BEP 42: prefer nodes whose id matches their IP; a conformant newcomer takes the
+            // slot of a node whose id does not.
+            if bep42_verify(&info.id, info.addr.ip()) {
+                if let Some(slot) = bucket
+                    .nodes
+                    .iter()
+                    .position(|e| !bep42_verify(&e.info.id, e.info.addr.ip()))
+                {
+                    bucket.nodes[slot] = Entry::new(info);
+                    bucket.last_changed = now;
+                    return Insert::Added;
+                }
             }
             if !bucket.replacements.contains(&info) {
                 if bucket.replacements.len() >= config.replacements {
@@ -259,7 +290,34 @@ impl RoutingTable {
             .partition(|n| own.common_prefix_len(&n.id) < depth);
         last.replacements = stay;
         next.replacements = go;
+        // A wide bucket may hand more nodes down than the narrower new one holds: the
+        // overflow waits with the replacements.
+        let room = self.capacity(depth);
+        while next.nodes.len() > room {
+            if let Some(entry) = next.nodes.pop() {
+                if next.replacements.len() >= self.config.replacements {
+                    next.replacements.remove(0);
+                }
+                next.replacements.push(entry.info);
+            }
+        }
         self.buckets.push(next);
+    }
+
+    /// `info` was named in an answer (not verified): it takes a free slot if its bucket has
+    /// one and is otherwise ignored; it never splits a bucket or displaces anyone (see
+    /// [`RoutingConfig::admit_heard`]).
+    pub fn heard_about(&mut self, now: Instant, info: NodeInfo) {
+        if !self.config.admit_heard || info.id == self.own {
+            return;
+        }
+        let i = self.index(&info.id);
+        let room = self.capacity(i);
+        let bucket = &mut self.buckets[i];
+        if bucket.nodes.len() < room && !bucket.nodes.iter().any(|e| e.info.id == info.id) {
+            bucket.nodes.push(Entry::new(info));
+            bucket.last_changed = now;
+        }
     }
 
     /// `info` answered a query of ours after `rtt`: it is good, and inserted if new.
@@ -340,10 +398,16 @@ impl RoutingTable {
         targets
     }
 
-    /// Targets in every bucket but the last: after bootstrap, one lookup per bucket fills the
-    /// far end of the table.
+    /// After bootstrap, one lookup per prefix length short of our nearest neighbour's fills
+    /// the table: every range a bucket covers or will cover once it splits, so wide buckets
+    /// that have not split yet are filled too.
     pub fn all_bucket_targets(&self, rng: &mut dyn rand_core::CryptoRng) -> Vec<NodeId> {
-        (0..self.buckets.len().saturating_sub(1))
+        let depth = self
+            .entries()
+            .map(|e| self.own.common_prefix_len(&e.info.id))
+            .max()
+            .unwrap_or(0);
+        (0..depth)
             .map(|i| self.own.random_in_bucket(i, rng))
             .collect()
     }
@@ -384,9 +448,9 @@ mod tests {
         for n in 0..2000u16 {
             table.insert(now, node(NodeId::random(&mut rng), n));
         }
-        // Random ids mostly land in the far buckets: each holds at most k.
-        for bucket in &table.buckets {
-            assert!(bucket.nodes.len() <= 8);
+        // Random ids mostly land in the far buckets: each holds at most its capacity.
+        for (i, bucket) in table.buckets.iter().enumerate() {
+            assert!(bucket.nodes.len() <= table.capacity(i));
             assert!(bucket.replacements.len() <= 8);
         }
         assert!(table.bucket_count() >= 7, "{}", table.bucket_count());
@@ -406,7 +470,11 @@ mod tests {
 
     #[test]
     fn questionable_nodes_are_pinged_then_replaced() {
-        let config = RoutingConfig::default();
+        // BEP 5's plain buckets of k, so that eight nodes fill bucket 0.
+        let config = RoutingConfig {
+            wide_far_buckets: false,
+            ..RoutingConfig::default()
+        };
         let own = NodeId([0; 20]);
         let mut table = RoutingTable::new(own, config, Instant::ZERO);
         let far = |n: u8| {
@@ -457,6 +525,36 @@ mod tests {
             table.get(&far(0)).unwrap().state(much_later, &config),
             NodeState::Good
         );
+    }
+
+    #[test]
+    fn wide_far_buckets_and_heard_nodes() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let own = NodeId([0; 20]);
+        let now = Instant::ZERO;
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), now);
+        assert_eq!(
+            (0..6).map(|i| table.capacity(i)).collect::<Vec<_>>(),
+            vec![128, 64, 32, 16, 8, 8]
+        );
+        // Heard-of nodes take free slots only, and never split a bucket.
+        for n in 0..300u16 {
+            table.heard_about(now, node(own.random_in_bucket(0, &mut rng), n));
+        }
+        assert_eq!(table.len(), 128);
+        assert_eq!(table.bucket_count(), 1);
+        assert!(
+            table
+                .entries()
+                .all(|e| e.state(now, table.config()) == NodeState::Questionable)
+        );
+        // A verified node splits the full bucket; the near half starts empty of far nodes.
+        let near = own.random_in_bucket(5, &mut rng);
+        assert_eq!(table.on_response(now, node(near, 999), None), Insert::Added);
+        assert!(table.bucket_count() >= 2);
+        assert!(table.get(&near).is_some());
+        // Refresh after bootstrap covers every prefix length short of the nearest node.
+        assert_eq!(table.all_bucket_targets(&mut rng).len(), 5);
     }
 
     #[test]

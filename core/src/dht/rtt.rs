@@ -48,6 +48,17 @@ impl RttEstimator {
         let base = node_srtt.unwrap_or(global);
         (base + self.rttvar * 4).clamp(self.min, self.max)
     }
+
+    /// When a lookup stops waiting for the node before giving up on it: its RTT (or the
+    /// global one) plus one variation, which most answers beat. The request stays open until
+    /// [`timeout`](Self::timeout); a lookup only frees the slot and may ask again.
+    pub fn soft_timeout(&self, node_srtt: Option<Duration>) -> Duration {
+        let Some(global) = self.srtt else {
+            return self.initial / 2;
+        };
+        let base = node_srtt.unwrap_or(global);
+        (base + self.rttvar).clamp(self.min / 2, self.timeout(node_srtt))
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +77,11 @@ mod tests {
         }
         assert!(e.timeout(None) < ms(120), "{:?}", e.timeout(None));
         assert!(e.timeout(Some(ms(40))) >= ms(100), "clamped to min");
+        let soft = e.soft_timeout(Some(ms(200)));
+        assert!(
+            soft >= ms(200) && soft < e.timeout(Some(ms(200))),
+            "{soft:?}"
+        );
         e.sample(ms(60_000));
         assert_eq!(e.timeout(None), ms(2000), "clamped to max");
     }

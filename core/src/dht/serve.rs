@@ -94,6 +94,8 @@ impl DhtNode {
                     }
                 }
             }
+            Method::Get { target, seq } => self.answer_get(now, from, query, target, *seq, &token),
+            Method::Put(put) => self.answer_put(now, from, put),
             Method::Unknown(_) => Body::Error(ErrorBody {
                 code: ERROR_METHOD_UNKNOWN,
                 message: b"Method Unknown",
@@ -104,7 +106,7 @@ impl DhtNode {
 
     /// The closest nodes to `target` in the families the querier wants (BEP 32: by default
     /// the family of the socket the query came in on).
-    fn nodes_for(
+    pub(crate) fn nodes_for(
         &self,
         now: Instant,
         target: &NodeId,
@@ -169,6 +171,9 @@ impl DhtNode {
             return;
         };
         self.deadlines.remove(&(pending.deadline, key));
+        if let Some(soft) = pending.soft {
+            self.deadlines.remove(&(soft, key));
+        }
         let response = match response {
             Ok(r) => r,
             Err(code) => {
@@ -203,6 +208,9 @@ impl DhtNode {
                 self.maybe_finish_announce(now, query);
             }
             Purpose::Lookup(query) | Purpose::Seed(query) => {
+                if let Some(target) = self.lookups.get(&query).map(|l| l.target) {
+                    self.collect_item(query, target, response);
+                }
                 self.lookup_response(now, query, &pending, info, response);
             }
         }
@@ -239,13 +247,21 @@ impl DhtNode {
             c.answered = Some(now);
             c.token = response.token.map(<[u8]>::to_vec);
         }
+        // The node at that address answered with another id than the one we were told (it
+        // changed its id, or a stale `nodes` entry): the candidate we asked will never answer
+        // as itself, so it must not stay in flight and hold the lookup open.
+        if let Some(asked) = pending.node.filter(|id| *id != info.id) {
+            if let Some(c) = lookup.find(&asked).filter(|c| c.status == Status::InFlight) {
+                c.status = Status::Failed;
+            }
+        }
         // Nodes of the family we speak (BEP 32 `nodes6` when we are on IPv6).
         let learned = if self.config.local.is_ipv4() {
             &response.nodes
         } else {
             &response.nodes6
         };
-        lookup.add(&own, learned, hop + 1, max);
+        lookup.absorb(&own, learned, hop + 1, max);
         for peer in &response.values {
             if lookup.peers.len() < max_peers && !lookup.peers.contains(peer) {
                 lookup.peers.push(*peer);
@@ -272,6 +288,7 @@ impl DhtNode {
         if let Some(event) = progress {
             self.push_event(event);
         }
+        self.heard_about(now, learned);
         self.advance(now, query);
     }
 
@@ -303,21 +320,7 @@ impl DhtNode {
                 }
                 self.advance(now, query);
             }
-            Purpose::Lookup(query) => {
-                let attempts = self.config.lookup_attempts;
-                let candidate = match pending.node {
-                    Some(id) => self.lookups.get_mut(&query).and_then(|l| l.find(&id)),
-                    None => None,
-                };
-                if let Some(c) = candidate {
-                    c.status = if c.attempts < attempts {
-                        Status::Fresh
-                    } else {
-                        Status::Failed
-                    };
-                }
-                self.advance(now, query);
-            }
+            Purpose::Lookup(query) => self.lookup_failed(now, query, pending.node),
         }
     }
 }

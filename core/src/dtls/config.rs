@@ -128,6 +128,11 @@ pub enum DtlsError {
     NotConnected,
     /// Local misuse: the data does not fit one record.
     TooLarge,
+    /// Local misuse: the output buffer is shorter than the record.
+    BufferTooSmall {
+        /// Bytes the record needs.
+        needed: usize,
+    },
 }
 
 impl core::fmt::Display for DtlsError {
@@ -153,6 +158,12 @@ impl core::fmt::Display for DtlsError {
             DtlsError::Timeout => f.write_str("handshake timed out"),
             DtlsError::NotConnected => f.write_str("connection not established"),
             DtlsError::TooLarge => f.write_str("data does not fit one record"),
+            DtlsError::BufferTooSmall { needed } => {
+                write!(
+                    f,
+                    "output buffer too small, the record needs {needed} bytes"
+                )
+            }
         }
     }
 }
@@ -178,7 +189,8 @@ impl DtlsError {
             DtlsError::PeerAlert(_)
             | DtlsError::Timeout
             | DtlsError::NotConnected
-            | DtlsError::TooLarge => return None,
+            | DtlsError::TooLarge
+            | DtlsError::BufferTooSmall { .. } => return None,
         })
     }
 }

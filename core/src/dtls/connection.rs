@@ -15,8 +15,8 @@ use crate::dtls::handshake::Handshake;
 use crate::dtls::keys::SrtpKeys;
 use crate::dtls::message::change_cipher_spec::is_change_cipher_spec;
 use crate::dtls::message::{Alert, AlertDescription, AlertLevel, HandshakeHeader, HandshakeType};
-use crate::dtls::record::{ContentType, RecordHeader, records};
-use crate::dtls::record_layer::{RecordLayer, RecordStats};
+use crate::dtls::record::{ContentType, RECORD_HEADER_LEN, RecordHeader, split_record};
+use crate::dtls::record_layer::{Opened, RecordLayer, RecordStats};
 use crate::time::Instant;
 
 /// Where the handshake stands. Each state names the message expected next.
@@ -68,6 +68,8 @@ pub struct DtlsStats {
     pub flight_retransmissions: u64,
     /// HelloVerifyRequests sent.
     pub hello_verify_requests: u64,
+    /// Epoch-1 records kept because they arrived before the keys (RFC 6347 §4.1).
+    pub early_records_buffered: u64,
 }
 
 /// A DTLS 1.2 connection over an unreliable byte-datagram transport.
@@ -90,6 +92,10 @@ pub struct DtlsConnection {
     pub(crate) stats: DtlsStats,
     /// When the current flight last went out (timer, peer repeat or first send).
     pub(crate) flight_sent_at: Instant,
+    /// [`handle_packet`](Self::handle_packet) copies datagrams here to open them in place.
+    scratch: Vec<u8>,
+    /// Epoch-1 records that arrived before the keys to open them (see `early.rs`).
+    pub(crate) early_records: VecDeque<Vec<u8>>,
 }
 
 impl core::fmt::Debug for DtlsConnection {
@@ -100,6 +106,10 @@ impl core::fmt::Debug for DtlsConnection {
             .finish_non_exhaustive()
     }
 }
+
+/// Where application data goes: to the caller of [`DtlsConnection::recv`], or (`None`) into
+/// events.
+pub(crate) type Deliver<'a, 'f> = Option<&'a mut (dyn FnMut(&[u8]) + 'f)>;
 
 /// Largest application data payload per record (RFC 6347 §4.1.1: 2^14).
 pub const MAX_APPLICATION_DATA: usize = 1 << 14;
@@ -144,6 +154,8 @@ impl DtlsConnection {
             peer_identity: Vec::new(),
             stats: DtlsStats::default(),
             flight_sent_at: Instant::ZERO,
+            scratch: Vec::new(),
+            early_records: VecDeque::new(),
         }
     }
 
@@ -226,6 +238,29 @@ impl DtlsConnection {
         Ok(())
     }
 
+    /// Seals `data` into one application_data record written to the start of `out` (not
+    /// queued for [`poll_packet`](Self::poll_packet)); returns the record's length. Encrypts
+    /// from `data` straight into `out`: no copy, no allocation. `out` needs `data.len()` plus
+    /// [`sealed_overhead`](crate::dtls::protection::sealed_overhead) bytes.
+    pub fn send_into(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize, DtlsError> {
+        if self.state != State::Connected {
+            return Err(DtlsError::NotConnected);
+        }
+        if data.len() > MAX_APPLICATION_DATA {
+            return Err(DtlsError::TooLarge);
+        }
+        let needed = self
+            .records
+            .sealed_len(data.len())
+            .ok_or(DtlsError::NotConnected)?;
+        if out.len() < needed {
+            return Err(DtlsError::BufferTooSmall { needed });
+        }
+        self.records
+            .seal_to(ContentType::APPLICATION_DATA, data, out)
+            .ok_or(DtlsError::NotConnected)
+    }
+
     /// Sends close_notify (RFC 5246 §7.2.1) and closes.
     pub fn close(&mut self) {
         if matches!(self.state, State::Closed | State::Failed) {
@@ -275,8 +310,26 @@ impl DtlsConnection {
         }
     }
 
-    /// A datagram (one or more records) arrived from the peer.
+    /// A datagram (one or more records) arrived from the peer. Application data comes out
+    /// as [`DtlsEvent::ApplicationData`]; the datagram is copied once into a buffer the
+    /// connection keeps. [`recv`](Self::recv) avoids both the copy and the event allocation.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        let mut scratch = core::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend_from_slice(packet);
+        self.process(now, &mut scratch, None);
+        self.scratch = scratch;
+    }
+
+    /// A datagram arrived; its records are opened in place inside `packet` (which is left
+    /// scrambled) and each application-data plaintext is handed to `deliver` instead of
+    /// becoming an event. Handshake records, alerts and events are handled as by
+    /// [`handle_packet`](Self::handle_packet). Allocates nothing per record once connected.
+    pub fn recv(&mut self, now: Instant, packet: &mut [u8], mut deliver: impl FnMut(&[u8])) {
+        self.process(now, packet, Some(&mut deliver));
+    }
+
+    fn process(&mut self, now: Instant, packet: &mut [u8], mut deliver: Deliver<'_, '_>) {
         if self.state == State::ClientStart {
             self.start_client(now);
         }
@@ -284,39 +337,30 @@ impl DtlsConnection {
             return;
         }
         let mut peer_repeated = false;
-        let mut plaintext = Vec::new();
-        for record in records(packet) {
-            let Ok(record) = record else {
+        let mut offset = 0;
+        while offset < packet.len() {
+            let Ok((header, len)) = split_record(&packet[offset..]) else {
                 self.records.count_malformed();
                 break;
             };
+            let record = &mut packet[offset..offset + len];
+            offset += len;
             // One record at a time: handling one may install the keys the next one needs.
-            if !self.records.open(&record, &mut plaintext) {
-                continue;
-            }
-            let header = record.header;
-            match header.content_type {
-                ContentType::HANDSHAKE => {
-                    self.on_handshake_record(now, &header, &plaintext, &mut peer_repeated)
-                }
-                ContentType::CHANGE_CIPHER_SPEC => {
-                    if !is_change_cipher_spec(&plaintext) || header.epoch != 0 {
-                        self.stats.handshake_malformed += 1;
-                    }
-                }
-                ContentType::ALERT => self.on_alert(&header, &plaintext),
-                ContentType::APPLICATION_DATA => {
-                    if self.state == State::Connected && header.epoch == 1 {
-                        self.events
-                            .push_back(DtlsEvent::ApplicationData(plaintext.clone()));
-                    } else {
-                        self.stats.records_out_of_state += 1;
-                    }
-                }
-                _ => self.stats.records_out_of_state += 1,
-            }
+            self.on_record(
+                now,
+                &header,
+                record,
+                &mut peer_repeated,
+                deliver.as_deref_mut(),
+            );
             if matches!(self.state, State::Closed | State::Failed) {
                 return;
+            }
+            if !self.early_records.is_empty() && self.records.can_read_epoch1() {
+                self.replay_early_records(now, &mut peer_repeated, deliver.as_deref_mut());
+                if matches!(self.state, State::Closed | State::Failed) {
+                    return;
+                }
             }
         }
         // RFC 6347 §4.2.4: a repeated flight from the peer means ours was lost. Resending
@@ -328,6 +372,53 @@ impl DtlsConnection {
             && now.saturating_duration_since(self.flight_sent_at) >= gap
         {
             self.transmit_flight(now);
+        }
+    }
+
+    /// Opens one whole record (header included) in place and acts on it.
+    pub(crate) fn on_record(
+        &mut self,
+        now: Instant,
+        header: &RecordHeader,
+        record: &mut [u8],
+        peer_repeated: &mut bool,
+        deliver: Deliver<'_, '_>,
+    ) {
+        let range = match self
+            .records
+            .open_in_place(header, &mut record[RECORD_HEADER_LEN..])
+        {
+            Opened::Plaintext(range) => range,
+            Opened::Dropped => return,
+            Opened::NoKeysYet => {
+                self.keep_early_record(record);
+                return;
+            }
+        };
+        let plaintext = &record[RECORD_HEADER_LEN..][range];
+        match header.content_type {
+            ContentType::HANDSHAKE => {
+                self.on_handshake_record(now, header, plaintext, peer_repeated)
+            }
+            ContentType::CHANGE_CIPHER_SPEC => {
+                if !is_change_cipher_spec(plaintext) || header.epoch != 0 {
+                    self.stats.handshake_malformed += 1;
+                }
+            }
+            ContentType::ALERT => self.on_alert(header, plaintext),
+            ContentType::APPLICATION_DATA => {
+                if self.state == State::Connected && header.epoch == 1 {
+                    match deliver {
+                        Some(deliver) => deliver(plaintext),
+                        None => self
+                            .events
+                            .push_back(DtlsEvent::ApplicationData(plaintext.to_vec())),
+                    }
+                } else {
+                    self.stats.records_out_of_state += 1;
+                }
+            }
+            _ => self.stats.records_out_of_state += 1,
         }
     }
 

@@ -9,6 +9,7 @@ mod client;
 pub mod config;
 pub mod connection;
 pub mod cookie;
+pub mod early;
 pub mod ecdhe;
 mod endpoint;
 pub mod fingerprint;

@@ -1,6 +1,7 @@
 //! AEAD record protection (RFC 5246 §6.2.3.3 as RFC 6347 §4.1.2.1 adapts it): nonces from the
 //! implicit IV and the epoch + sequence number, additional data over the record header.
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
@@ -114,8 +115,8 @@ impl RecordProtection {
     }
 
     /// Appends a protected record holding `plaintext` to `out`: header, explicit nonce,
-    /// ciphertext, tag. Encrypts in place inside `out`, no other allocation. Returns `false`
-    /// (and appends nothing) if the plaintext is too long for one record.
+    /// ciphertext, tag. Returns `false` (and appends nothing) if the plaintext is too long
+    /// for one record.
     pub fn seal(
         &self,
         content_type: ContentType,
@@ -124,10 +125,44 @@ impl RecordProtection {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
+        let start = out.len();
+        out.resize(start + self.sealed_len(plaintext.len()), 0);
+        match self.seal_to(
+            content_type,
+            epoch,
+            sequence_number,
+            plaintext,
+            &mut out[start..],
+        ) {
+            Some(_) => true,
+            None => {
+                out.truncate(start);
+                false
+            }
+        }
+    }
+
+    /// Length of the record [`seal_to`](Self::seal_to) writes for a plaintext of `len` bytes.
+    pub fn sealed_len(&self, len: usize) -> usize {
+        RECORD_HEADER_LEN + self.suite.record_overhead() + len
+    }
+
+    /// Writes a protected record holding `plaintext` to the start of `out`, encrypting from
+    /// `plaintext` straight into `out` (no copy, no allocation); returns the record's length.
+    /// `None` if `out` is shorter than [`sealed_len`](Self::sealed_len) or the plaintext is
+    /// too long for one record.
+    pub fn seal_to(
+        &self,
+        content_type: ContentType,
+        epoch: u16,
+        sequence_number: u64,
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
         let explicit_len = self.suite.explicit_nonce_len();
-        let Ok(length) = u16::try_from(explicit_len + plaintext.len() + TAG_LEN) else {
-            return false;
-        };
+        let length = u16::try_from(explicit_len + plaintext.len() + TAG_LEN).ok()?;
+        let total = RECORD_HEADER_LEN + usize::from(length);
+        let out = out.get_mut(..total)?;
         let header = RecordHeader {
             content_type,
             version: DTLS_1_2,
@@ -135,36 +170,28 @@ impl RecordProtection {
             sequence_number: sequence_number & MAX_SEQUENCE,
             length,
         };
-        let epoch_seq = header.epoch_seq();
-        let nonce = self.nonce(epoch_seq, None);
+        let nonce = self.nonce(header.epoch_seq(), None);
         let aad = Self::additional_data(&header, plaintext.len());
-        let start = out.len();
-        header.emit(out);
-        out.extend_from_slice(&nonce[12 - explicit_len..]);
-        let body = out.len();
-        out.extend_from_slice(plaintext);
-        let buffer = &mut out[body..];
+        let (head, rest) = out.split_at_mut(RECORD_HEADER_LEN);
+        head.copy_from_slice(&header.to_bytes());
+        let (explicit, rest) = rest.split_at_mut(explicit_len);
+        explicit.copy_from_slice(&nonce[12 - explicit_len..]);
+        let (body, tag_out) = rest.split_at_mut(plaintext.len());
+        let buffer = InOutBuf::new(plaintext, body).ok()?;
         let tag = match &self.cipher {
             Cipher::Aes128Gcm(c) => c
-                .encrypt_inout_detached(&nonce.into(), &aad, buffer.into())
+                .encrypt_inout_detached(&nonce.into(), &aad, buffer)
                 .map(<[u8; 16]>::from),
             Cipher::Aes256Gcm(c) => c
-                .encrypt_inout_detached(&nonce.into(), &aad, buffer.into())
+                .encrypt_inout_detached(&nonce.into(), &aad, buffer)
                 .map(<[u8; 16]>::from),
             Cipher::Chacha(c) => c
-                .encrypt_inout_detached(&nonce.into(), &aad, buffer.into())
+                .encrypt_inout_detached(&nonce.into(), &aad, buffer)
                 .map(<[u8; 16]>::from),
-        };
-        match tag {
-            Ok(tag) => {
-                out.extend_from_slice(&tag);
-                true
-            }
-            Err(_) => {
-                out.truncate(start);
-                false
-            }
         }
+        .ok()?;
+        tag_out.copy_from_slice(&tag);
+        Some(total)
     }
 
     /// Authenticates and decrypts a record's `fragment` in place; returns the plaintext range

@@ -80,11 +80,18 @@ impl RecordHeader {
 
     /// Appends the 13-byte header to `out`.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        out.push(self.content_type.0);
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out.extend_from_slice(&self.epoch.to_be_bytes());
-        out.extend_from_slice(&(self.sequence_number & MAX_SEQUENCE).to_be_bytes()[2..]);
-        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The 13-byte header.
+    pub fn to_bytes(&self) -> [u8; RECORD_HEADER_LEN] {
+        let mut h = [0u8; RECORD_HEADER_LEN];
+        h[0] = self.content_type.0;
+        h[1..3].copy_from_slice(&self.version.to_be_bytes());
+        h[3..5].copy_from_slice(&self.epoch.to_be_bytes());
+        h[5..11].copy_from_slice(&(self.sequence_number & MAX_SEQUENCE).to_be_bytes()[2..]);
+        h[11..].copy_from_slice(&self.length.to_be_bytes());
+        h
     }
 }
 
@@ -142,21 +149,30 @@ impl<'a> Iterator for Records<'a> {
 
 impl<'a> Records<'a> {
     fn split_one(&mut self) -> Result<Record<'a>, RecordError> {
-        let header = RecordHeader::parse(self.rest).ok_or(RecordError::Truncated)?;
-        if header.version != DTLS_1_2 && header.version != DTLS_1_0 {
-            return Err(RecordError::BadVersion);
-        }
-        let len = usize::from(header.length);
-        if len > MAX_RECORD_PAYLOAD {
-            return Err(RecordError::TooLong);
-        }
-        let fragment = self
-            .rest
-            .get(RECORD_HEADER_LEN..RECORD_HEADER_LEN + len)
-            .ok_or(RecordError::Truncated)?;
-        self.rest = &self.rest[RECORD_HEADER_LEN + len..];
+        let (header, end) = split_record(self.rest)?;
+        let fragment = &self.rest[RECORD_HEADER_LEN..end];
+        self.rest = &self.rest[end..];
         Ok(Record { header, fragment })
     }
+}
+
+/// Checks the record at the start of `bytes` and returns its header and its whole length
+/// (header and fragment). Lets a caller that owns a mutable datagram open records in place
+/// without holding a borrowing iterator.
+pub fn split_record(bytes: &[u8]) -> Result<(RecordHeader, usize), RecordError> {
+    let header = RecordHeader::parse(bytes).ok_or(RecordError::Truncated)?;
+    if header.version != DTLS_1_2 && header.version != DTLS_1_0 {
+        return Err(RecordError::BadVersion);
+    }
+    let len = usize::from(header.length);
+    if len > MAX_RECORD_PAYLOAD {
+        return Err(RecordError::TooLong);
+    }
+    let end = RECORD_HEADER_LEN + len;
+    if bytes.len() < end {
+        return Err(RecordError::Truncated);
+    }
+    Ok((header, end))
 }
 
 #[cfg(test)]

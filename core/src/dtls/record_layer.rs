@@ -5,7 +5,9 @@
 //! exist.
 
 use crate::dtls::protection::RecordProtection;
-use crate::dtls::record::{ContentType, DTLS_1_2, MAX_SEQUENCE, Record, RecordHeader, records};
+use crate::dtls::record::{
+    ContentType, DTLS_1_2, MAX_SEQUENCE, RECORD_HEADER_LEN, RecordHeader, split_record,
+};
 use crate::dtls::replay::ReplayWindow;
 
 /// Counters of the record layer; every discarded record lands in exactly one of them.
@@ -135,22 +137,56 @@ impl RecordLayer {
         sealed
     }
 
+    /// Writes one protected record of epoch 1 to the start of `out` (encrypting straight
+    /// into it) with the epoch's next sequence number; returns its length. `None` when there
+    /// are no keys, the sequence space is spent (RFC 6347 §4.1: no wrap) or `out` is short.
+    pub fn seal_to(
+        &mut self,
+        content_type: ContentType,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let state = &mut self.write[1];
+        if state.next_seq > MAX_SEQUENCE {
+            return None;
+        }
+        let len =
+            state
+                .protection
+                .as_ref()?
+                .seal_to(content_type, 1, state.next_seq, payload, out)?;
+        state.next_seq += 1;
+        self.stats.records_sent += 1;
+        Some(len)
+    }
+
+    /// Length of an epoch-1 record carrying `len` bytes (`None` before the keys).
+    pub fn sealed_len(&self, len: usize) -> Option<usize> {
+        Some(self.write[1].protection.as_ref()?.sealed_len(len))
+    }
+
     /// Splits a datagram into records, authenticates and decrypts them, checks and updates the
     /// replay windows and calls `deliver(header, plaintext)` for each good one.
-    /// Bad records are dropped and counted, never handed up (RFC 6347 §4.1.2.7).
+    /// Bad records are dropped and counted, never handed up (RFC 6347 §4.1.2.7). Works on a
+    /// copy of `datagram`; [`open_in_place`](Self::open_in_place) avoids it.
     pub fn open_datagram(
         &mut self,
         datagram: &[u8],
         mut deliver: impl FnMut(&RecordHeader, &[u8]),
     ) {
-        let mut plaintext = Vec::new();
-        for record in records(datagram) {
-            let Ok(record) = record else {
+        let mut buffer = datagram.to_vec();
+        let mut offset = 0;
+        while offset < buffer.len() {
+            let Ok((header, len)) = split_record(&buffer[offset..]) else {
                 self.count_malformed();
                 break;
             };
-            if self.open(&record, &mut plaintext) {
-                deliver(&record.header, &plaintext);
+            let record = &mut buffer[offset..offset + len];
+            offset += len;
+            match self.open_in_place(&header, &mut record[RECORD_HEADER_LEN..]) {
+                Opened::Plaintext(range) => deliver(&header, &record[RECORD_HEADER_LEN..][range]),
+                Opened::NoKeysYet => self.count_early_dropped(),
+                Opened::Dropped => {}
             }
         }
     }
@@ -161,18 +197,22 @@ impl RecordLayer {
         tracing::debug!("dtls: malformed record, rest of datagram dropped");
     }
 
-    /// Checks, authenticates and decrypts one record into `plaintext` (cleared first).
-    /// Returns `false` for a record that is dropped (and counted). Callers that install keys
-    /// while handling a record open the next one only afterwards, so a Finished sharing a
-    /// datagram with the ClientKeyExchange before it is readable.
-    pub fn open(&mut self, record: &Record<'_>, plaintext: &mut Vec<u8>) -> bool {
-        plaintext.clear();
-        let header = record.header;
+    /// Counts an epoch-1 record that arrived before the keys and is not kept.
+    pub fn count_early_dropped(&mut self) {
+        self.stats.discarded_epoch += 1;
+        tracing::trace!("dtls: epoch-1 record before its keys dropped");
+    }
+
+    /// Checks, authenticates and decrypts one record's `fragment` in place (the record
+    /// header already parsed into `header`). Callers that install keys while handling a
+    /// record open the next one only afterwards, so a Finished sharing a datagram with the
+    /// ClientKeyExchange before it is readable.
+    pub fn open_in_place(&mut self, header: &RecordHeader, fragment: &mut [u8]) -> Opened {
         let epoch = usize::from(header.epoch);
         if epoch > 1 {
             self.stats.discarded_epoch += 1;
             tracing::trace!(epoch, "dtls: record of unknown epoch dropped");
-            return false;
+            return Opened::Dropped;
         }
         if !self.replay[epoch].check(header.sequence_number) {
             self.stats.discarded_replay += 1;
@@ -180,34 +220,29 @@ impl RecordLayer {
                 seq = header.sequence_number,
                 "dtls: replayed record dropped"
             );
-            return false;
+            return Opened::Dropped;
         }
         if epoch == 0 {
             // Application data is never sent unprotected (RFC 5246 §7.4.9 orders it after
             // Finished); an epoch-0 application record is a forgery or a bug.
             if header.content_type == ContentType::APPLICATION_DATA {
                 self.stats.discarded_epoch += 1;
-                return false;
+                return Opened::Dropped;
             }
             self.replay[0].update(header.sequence_number);
             self.stats.records_accepted += 1;
-            plaintext.extend_from_slice(record.fragment);
-            return true;
+            return Opened::Plaintext(0..fragment.len());
         }
         let Some(protection) = &self.read_protection else {
-            // RFC 6347 §4.1: records of the next epoch may arrive before the keys are known;
-            // they are discarded (the peer retransmits).
-            self.stats.discarded_epoch += 1;
-            return false;
+            // RFC 6347 §4.1: records of the next epoch may arrive before the keys are
+            // known; the caller may buffer them and try again once the keys are in.
+            return Opened::NoKeysYet;
         };
-        plaintext.extend_from_slice(record.fragment);
-        match protection.open(&header, plaintext) {
+        match protection.open(header, fragment) {
             Ok(range) => {
                 self.replay[1].update(header.sequence_number);
                 self.stats.records_accepted += 1;
-                plaintext.truncate(range.end);
-                plaintext.drain(..range.start);
-                true
+                Opened::Plaintext(range)
             }
             Err(_) => {
                 self.stats.discarded_auth += 1;
@@ -215,10 +250,21 @@ impl RecordLayer {
                     seq = header.sequence_number,
                     "dtls: record failed authentication, dropped"
                 );
-                false
+                Opened::Dropped
             }
         }
     }
+}
+
+/// What [`RecordLayer::open_in_place`] made of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// Authenticated (or plaintext epoch 0): the plaintext's range inside the fragment.
+    Plaintext(core::ops::Range<usize>),
+    /// Dropped and counted (RFC 6347 §4.1.2.7).
+    Dropped,
+    /// An epoch-1 record before the peer's epoch-1 keys are installed; nothing counted yet.
+    NoKeysYet,
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The client side of TURN (RFC 8656): one allocation on one server, with its permissions and
-//! channel bindings, kept alive by refreshes, over UDP.
+//! channel bindings, kept alive by refreshes, over UDP or a byte stream ([`TurnTransport`]).
 //!
 //! Requests go through a [`StunClient`], which retransmits them and answers the long-term
 //! credential challenge (401 with REALM and NONCE, then 438 Stale Nonce) by itself (RFC 8489
@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use sha2::{Digest, Sha256};
 
 use super::channel_data::{ChannelData, MAX_CHANNEL, MIN_CHANNEL, is_channel_data};
+use super::stream::{Frame, StreamDecoder};
 use crate::stun::{
     Attribute, Class, ClientConfig, ClientEvent, Credentials, Message, MessageBuilder, MessageType,
     Method, StunClient, TransactionId,
@@ -22,8 +23,12 @@ use crate::stun::{
 use crate::{Datagram, Instant, Machine, Rng, Transmit};
 
 mod events;
+#[cfg(test)]
+mod stream_tests;
+mod transport;
 
 pub use events::{Operation, TurnClientStats, TurnError, TurnEvent};
+pub use transport::{STREAM_TRANSACTION_TIMEOUT, TurnTransport};
 
 /// RFC 8656 §18.8: REQUESTED-TRANSPORT carries the IANA protocol number; 17 is UDP.
 pub const TRANSPORT_UDP: u8 = 17;
@@ -53,6 +58,9 @@ pub struct TurnClientConfig {
     pub fingerprint: bool,
     /// Packets [`TurnClient::send_to`] may queue while their permission is being created.
     pub max_queued: usize,
+    /// UDP datagrams or a framed byte stream; over a stream `stun`'s retransmission
+    /// parameters are replaced by one [`STREAM_TRANSACTION_TIMEOUT`].
+    pub transport: TurnTransport,
 }
 
 impl TurnClientConfig {
@@ -67,6 +75,7 @@ impl TurnClientConfig {
             stun: ClientConfig::default(),
             fingerprint: false,
             max_queued: 64,
+            transport: TurnTransport::Udp,
         }
     }
 }
@@ -120,6 +129,8 @@ pub struct TurnClient {
     permissions: BTreeMap<IpAddr, Permission>,
     channels: BTreeMap<u16, Channel>,
     by_peer: BTreeMap<SocketAddr, u16>,
+    /// Splits the server's byte stream into messages; `None` over UDP.
+    decoder: Option<StreamDecoder>,
     queued: VecDeque<(SocketAddr, Vec<u8>)>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TurnEvent>,
@@ -143,7 +154,9 @@ impl TurnClient {
     pub fn new(config: TurnClientConfig, mut rng: Rng) -> Self {
         let mut id_seed = [0; 32];
         rng.fill_bytes(&mut id_seed);
-        let stun = StunClient::new(config.stun.clone(), rng)
+        let stun_config = transport::transaction_config(config.transport, &config.stun);
+        let decoder = (config.transport == TurnTransport::Stream).then(StreamDecoder::default);
+        let stun = StunClient::new(stun_config, rng)
             .with_credentials(Credentials::LongTerm {
                 username: config.username.clone(),
                 password: config.password.clone(),
@@ -159,6 +172,7 @@ impl TurnClient {
             permissions: BTreeMap::new(),
             channels: BTreeMap::new(),
             by_peer: BTreeMap::new(),
+            decoder,
             queued: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -269,11 +283,13 @@ impl TurnClient {
         }
         if let Some(channel) = self.by_peer.get(&peer) {
             if self.channels.get(channel).is_some_and(|c| c.confirmed) {
-                let payload = ChannelData {
+                // RFC 8656 §12.5: over a stream ChannelData MUST be padded to 4 bytes.
+                let msg = ChannelData {
                     channel: *channel,
                     data,
-                }
-                .to_vec();
+                };
+                let mut payload = Vec::with_capacity(msg.stream_len());
+                msg.encode(self.decoder.is_some(), &mut payload);
                 self.stats.channel_data_sent += 1;
                 self.push(payload);
                 return Ok(());
@@ -581,22 +597,102 @@ impl TurnClient {
         });
     }
 
-    fn on_channel_data(&mut self, payload: &[u8]) {
-        let Ok(msg) = ChannelData::parse(payload) else {
+    fn on_channel_data(&mut self, channel: u16, data: &[u8]) {
+        let Some(bound) = self.channels.get(&channel) else {
             self.stats.dropped += 1;
-            tracing::debug!("malformed ChannelData");
-            return;
-        };
-        let Some(channel) = self.channels.get(&msg.channel) else {
-            self.stats.dropped += 1;
-            tracing::debug!(channel = msg.channel, "ChannelData on an unbound channel");
+            tracing::debug!(channel, "ChannelData on an unbound channel");
             return;
         };
         self.stats.channel_data_received += 1;
         self.events.push_back(TurnEvent::Data {
-            peer: channel.peer,
-            data: msg.data.to_vec(),
+            peer: bound.peer,
+            data: data.to_vec(),
         });
+    }
+
+    /// One whole message from the server (a datagram, or a frame cut from the stream).
+    fn on_message(&mut self, now: Instant, datagram: Datagram<'_>) {
+        if matches!(self.state, State::Allocated { .. }) {
+            if is_channel_data(datagram.payload) {
+                match ChannelData::parse(datagram.payload) {
+                    Ok(msg) => self.on_channel_data(msg.channel, msg.data),
+                    Err(_) => {
+                        self.stats.dropped += 1;
+                        tracing::debug!("malformed ChannelData");
+                    }
+                }
+                return;
+            }
+            if let Ok(msg) = Message::parse(datagram.payload) {
+                if msg.message_type() == MessageType::new(Method::DATA, Class::Indication) {
+                    self.on_data_indication(&msg);
+                    return;
+                }
+            }
+        }
+        self.stun.handle_datagram(now, datagram);
+        self.drain_stun(now);
+    }
+
+    /// Bytes read from the stream: frames them and handles each whole message.
+    fn on_stream_bytes(&mut self, now: Instant, datagram: Datagram<'_>) {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return;
+        };
+        if decoder.error().is_some() {
+            self.stats.dropped += 1;
+            return;
+        }
+        let mut next = decoder
+            .push(datagram.payload)
+            .and_then(|()| decoder.next_frame());
+        loop {
+            let frame = match next {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return,
+                Err(error) => {
+                    self.stats.dropped += 1;
+                    tracing::debug!(%error, "TURN stream framing lost");
+                    self.close();
+                    self.abandon_transactions();
+                    self.events.push_back(TurnEvent::FramingLost { error });
+                    return;
+                }
+            };
+            match frame {
+                Frame::Stun(bytes) => self.on_message(
+                    now,
+                    Datagram {
+                        payload: &bytes,
+                        ..datagram
+                    },
+                ),
+                Frame::ChannelData { channel, data } => {
+                    if matches!(self.state, State::Allocated { .. }) {
+                        self.on_channel_data(channel, &data);
+                    } else {
+                        self.stats.dropped += 1;
+                    }
+                }
+            }
+            next = match self.decoder.as_mut() {
+                Some(decoder) => decoder.next_frame(),
+                None => return,
+            };
+        }
+    }
+
+    /// RFC 8656 §12.6: after lost framing nothing on this connection can be answered; the
+    /// transactions are cancelled so no late timeout reports them.
+    fn abandon_transactions(&mut self) {
+        let pending = core::mem::take(&mut self.pending);
+        for id in pending.keys() {
+            self.stun.cancel(*id);
+        }
+        while self.stun.poll_event().is_some() {}
+        while self.stun.poll_transmit().is_some() {}
+        // The connection is closing: nothing more is written to it.
+        self.transmits.clear();
     }
 }
 
@@ -614,20 +710,11 @@ impl Machine for TurnClient {
             tracing::trace!(from = %datagram.source, "datagram not from the TURN server");
             return;
         }
-        if matches!(self.state, State::Allocated { .. }) {
-            if is_channel_data(datagram.payload) {
-                self.on_channel_data(datagram.payload);
-                return;
-            }
-            if let Ok(msg) = Message::parse(datagram.payload) {
-                if msg.message_type() == MessageType::new(Method::DATA, Class::Indication) {
-                    self.on_data_indication(&msg);
-                    return;
-                }
-            }
+        if self.decoder.is_some() {
+            self.on_stream_bytes(now, datagram);
+        } else {
+            self.on_message(now, datagram);
         }
-        self.stun.handle_datagram(now, datagram);
-        self.drain_stun(now);
     }
 
     fn handle_timeout(&mut self, now: Instant) {

@@ -13,7 +13,8 @@ pub use stream::{Frame, StreamDecoder, StreamError, encode_frame};
 pub mod client;
 
 pub use client::{
-    Operation, TRANSPORT_UDP, TurnClient, TurnClientConfig, TurnClientStats, TurnError, TurnEvent,
+    Operation, STREAM_TRANSACTION_TIMEOUT, TRANSPORT_UDP, TurnClient, TurnClientConfig,
+    TurnClientStats, TurnError, TurnEvent, TurnTransport,
 };
 pub mod server;
 

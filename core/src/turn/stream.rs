@@ -115,6 +115,11 @@ impl StreamDecoder {
         self.capacity
     }
 
+    /// The error that ended the stream, once framing is lost (it never recovers).
+    pub fn error(&self) -> Option<StreamError> {
+        self.failed
+    }
+
     /// Bytes received but not yet handed out as frames.
     pub fn buffered(&self) -> usize {
         self.buf.len()

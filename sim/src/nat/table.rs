@@ -215,6 +215,17 @@ impl NatTable {
         Ok(internal)
     }
 
+    /// Forgets every mapping and filter entry, as a NAT that reboots or rebinds does (port
+    /// assignment continues where it was, so new mappings need not reuse the old ports).
+    pub(crate) fn forget_mappings(&mut self) -> usize {
+        let n = self.mappings.len();
+        self.mappings.clear();
+        self.by_internal.clear();
+        self.by_external.clear();
+        self.permissions.clear();
+        n
+    }
+
     fn remove(&mut self, id: u64) {
         if let Some(m) = self.mappings.remove(&id) {
             self.by_internal

@@ -114,6 +114,13 @@ pub struct DhtReport {
     pub latency_max: Duration,
     /// Median latency until the nearest node of the result answered.
     pub nearest_p50: Duration,
+    /// Median of each lookup's floor: the querier's one-way latency plus the largest one-way
+    /// latency among the true k closest (one round trip to each, all sent at the start).
+    pub bound_p50: Duration,
+    /// 99th percentile of the same floor.
+    pub bound_p99: Duration,
+    /// Median floor for the nearest node alone: one round trip to the true nearest.
+    pub nearest_bound_p50: Duration,
     /// Mean number of nodes that acknowledged storing each announce.
     pub announces_stored_mean: f64,
     /// `get_peers` from another node that found the announcing peer.
@@ -133,7 +140,7 @@ impl fmt::Display for DhtReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.scenario;
         let ms = |d: Duration| format!("{} ms", d.as_millis());
-        let rows: [(&str, String); 12] = [
+        let rows: [(&str, String); 13] = [
             (
                 "scenario",
                 format!(
@@ -179,7 +186,18 @@ impl fmt::Display for DhtReport {
                 ),
             ),
             ("latency max", ms(self.latency_max)),
-            ("nearest answered p50", ms(self.nearest_p50)),
+            (
+                "nearest answered p50",
+                format!(
+                    "{} (floor {})",
+                    ms(self.nearest_p50),
+                    ms(self.nearest_bound_p50)
+                ),
+            ),
+            (
+                "floor p50/p99",
+                format!("{} / {}", ms(self.bound_p50), ms(self.bound_p99)),
+            ),
             (
                 "announce/get_peers",
                 format!(
@@ -218,6 +236,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 struct Member {
     sim: SimNode,
     id: NodeId,
+    /// One-way latency of its link (every datagram it sends takes this long).
+    latency: Duration,
     joined: Instant,
     left: Option<Instant>,
 }
@@ -280,8 +300,9 @@ impl World {
         config.external_ip = Some(addr.ip());
         let machine = DhtNode::new(config, self.sim.fork_rng(&format!("dht/{i}")));
         let id = machine.id();
+        let latency = Duration::from_millis(10 + self.rng.next_u64() % 141);
         let link = LinkConfig {
-            latency: Duration::from_millis(10 + self.rng.next_u64() % 141),
+            latency,
             loss: LossModel::Uniform(self.loss),
             ..LinkConfig::default()
         };
@@ -293,6 +314,7 @@ impl World {
         self.members.push(Member {
             sim,
             id,
+            latency,
             joined: self.sim.now(),
             left: None,
         });
@@ -440,27 +462,34 @@ impl World {
     fn score(&self, s: &DhtScenario, started: &[Started]) -> DhtReport {
         let mut latencies = Vec::new();
         let mut nearest = Vec::new();
+        let (mut bound, mut nearest_bound) = (Vec::new(), Vec::new());
         let (mut ok, mut hops, mut queries, mut k_found) = (0usize, 0u64, 0u64, 0usize);
         for l in started {
             let Some((r, _)) = self.results.get(&(l.from, l.query)) else {
                 continue;
             };
             let end = l.at + r.elapsed;
-            let mut truth: Vec<NodeId> = self
+            let mut truth: Vec<(NodeId, Duration)> = self
                 .members
                 .iter()
                 .enumerate()
                 .filter(|(i, m)| {
                     *i != l.from && m.joined <= l.at && m.left.is_none_or(|left| left >= end)
                 })
-                .map(|(_, m)| m.id)
+                .map(|(_, m)| (m.id, m.latency))
                 .collect();
             let cmp = |a: &NodeId, b: &NodeId| l.target.cmp_distance(a, b);
             if truth.len() > K {
-                truth.select_nth_unstable_by(K, cmp);
+                truth.select_nth_unstable_by(K, |a, b| cmp(&a.0, &b.0));
                 truth.truncate(K);
             }
-            truth.sort_by(cmp);
+            truth.sort_by(|a, b| cmp(&a.0, &b.0));
+            // No lookup can end before a query from the querier reached each of the true k
+            // closest and its answer came back: its own link's latency plus theirs.
+            let own = self.members[l.from].latency;
+            bound.push(own + truth.iter().map(|t| t.1).max().unwrap_or_default());
+            nearest_bound.push(own + truth.first().map(|t| t.1).unwrap_or_default());
+            let truth: Vec<NodeId> = truth.into_iter().map(|t| t.0).collect();
             let got: Vec<NodeId> = r.closest.iter().map(|n| n.id).collect();
             let known = |id: &NodeId| {
                 *id != self.members[l.from].id && self.members.iter().any(|m| m.id == *id)
@@ -480,6 +509,8 @@ impl World {
         }
         latencies.sort();
         nearest.sort();
+        bound.sort();
+        nearest_bound.sort();
         let n = latencies.len().max(1) as f64;
         DhtReport {
             scenario: s.clone(),
@@ -497,6 +528,9 @@ impl World {
             latency_p99: percentile(&latencies, 0.99),
             latency_max: latencies.last().copied().unwrap_or_default(),
             nearest_p50: percentile(&nearest, 0.5),
+            bound_p50: percentile(&bound, 0.5),
+            bound_p99: percentile(&bound, 0.99),
+            nearest_bound_p50: percentile(&nearest_bound, 0.5),
             announces_stored_mean: 0.0,
             announces_found: 0,
             trace_hash: 0,

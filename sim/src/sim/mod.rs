@@ -468,6 +468,19 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Makes the NAT in front of `realm` forget every mapping and filter entry, as a NAT
+    /// reboot or a rebinding does: the next outbound datagram of each host gets a new mapping
+    /// (with random port assignment, usually on another port) and old inbound paths close.
+    pub fn reset_nat(&mut self, realm: NetworkId) {
+        if let Some(k) = self.nat_of(realm) {
+            let forgotten = self.nats[k].table.forget_mappings();
+            self.trace.note(
+                self.now(),
+                format_args!("nat {k} reset: {forgotten} mappings forgotten"),
+            );
+        }
+    }
+
     /// The configuration of the NAT in front of `realm`.
     pub fn nat_config(&self, realm: NetworkId) -> Option<&NatConfig> {
         self.nat_of(realm).map(|k| &self.nats[k].table.config)

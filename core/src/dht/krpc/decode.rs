@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{Body, ErrorBody, Message, Method, Query, Response, Want, read_addr, read_nodes};
+use super::{Body, ErrorBody, Message, Method, Put, Query, Response, Want, read_addr, read_nodes};
 use crate::dht::bencode::{DecodeError, Limits, Value, decode_with};
 use crate::dht::id::NodeId;
 
@@ -126,6 +126,26 @@ fn query<'a>(root: &Value<'a>) -> Result<Query<'a>, KrpcError> {
                 implied_port,
             }
         }
+        b"get" => Method::Get {
+            target: id_field(args, "target")?,
+            seq: args.get(b"seq").and_then(Value::as_int),
+        },
+        b"put" => Method::Put(Put {
+            token: args
+                .get(b"token")
+                .and_then(Value::as_bytes)
+                .ok_or(KrpcError::Field("token"))?,
+            value: args.get(b"v").ok_or(KrpcError::Field("v"))?.to_bytes(),
+            key: fixed(args, "k")?,
+            signature: fixed(args, "sig")?,
+            seq: args.get(b"seq").and_then(Value::as_int),
+            salt: args.get(b"salt").and_then(Value::as_bytes).unwrap_or(b""),
+            cas: args.get(b"cas").and_then(Value::as_int),
+            target: match args.get(b"target") {
+                Some(_) => Some(id_field(args, "target")?),
+                None => None,
+            },
+        }),
         other => Method::Unknown(other),
     };
     // BEP 32: "want" is a list of strings; unknown entries are ignored.
@@ -170,5 +190,25 @@ fn response<'a>(r: &Value<'a>) -> Result<Response<'a>, KrpcError> {
         nodes6,
         values,
         token,
+        value: r.get(b"v").map(Value::to_bytes),
+        key: fixed(r, "k")?,
+        signature: fixed(r, "sig")?,
+        seq: r.get(b"seq").and_then(Value::as_int),
     })
+}
+
+/// An optional byte string of exactly `N` bytes (BEP 44 `k` and `sig`); any other length is
+/// malformed.
+fn fixed<const N: usize>(
+    dict: &Value<'_>,
+    key: &'static str,
+) -> Result<Option<[u8; N]>, KrpcError> {
+    match dict.get(key.as_bytes()) {
+        None => Ok(None),
+        Some(value) => value
+            .as_bytes()
+            .and_then(|b| <[u8; N]>::try_from(b).ok())
+            .map(Some)
+            .ok_or(KrpcError::Field(key)),
+    }
 }

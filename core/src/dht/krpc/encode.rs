@@ -1,7 +1,7 @@
 //! KRPC message encoding.
 
 use super::{Body, Message, Method, Response, write_addr, write_nodes};
-use crate::dht::bencode::{Value, encode};
+use crate::dht::bencode::{Value, decode, encode};
 
 impl Message<'_> {
     /// The bencoded message (keys sorted, BEP 3).
@@ -36,6 +36,34 @@ impl Message<'_> {
                             args.push((b"implied_port", Value::Int(1)));
                         }
                     }
+                    Method::Get { target, seq } => {
+                        args.push((b"target", Value::Bytes(&target.0)));
+                        if let Some(seq) = seq {
+                            args.push((b"seq", Value::Int(*seq)));
+                        }
+                    }
+                    Method::Put(put) => {
+                        args.push((b"token", Value::Bytes(put.token)));
+                        args.push((b"v", embed(&put.value)));
+                        if let Some(key) = &put.key {
+                            args.push((b"k", Value::Bytes(key)));
+                        }
+                        if let Some(sig) = &put.signature {
+                            args.push((b"sig", Value::Bytes(sig)));
+                        }
+                        if let Some(seq) = put.seq {
+                            args.push((b"seq", Value::Int(seq)));
+                        }
+                        if !put.salt.is_empty() {
+                            args.push((b"salt", Value::Bytes(put.salt)));
+                        }
+                        if let Some(cas) = put.cas {
+                            args.push((b"cas", Value::Int(cas)));
+                        }
+                        if let Some(target) = &put.target {
+                            args.push((b"target", Value::Bytes(&target.0)));
+                        }
+                    }
                 }
                 if let Some(want) = query.want {
                     let mut list = Vec::new();
@@ -57,6 +85,10 @@ impl Message<'_> {
                 nodes6: n6,
                 values: peers,
                 token,
+                value,
+                key,
+                signature,
+                seq,
             }) => {
                 let mut r: Vec<(&[u8], Value<'_>)> = vec![(b"id", Value::Bytes(&id.0))];
                 if !n4.is_empty() {
@@ -78,6 +110,18 @@ impl Message<'_> {
                 }
                 if let Some(token) = token {
                     r.push((b"token", Value::Bytes(token)));
+                }
+                if let Some(value) = value {
+                    r.push((b"v", embed(value)));
+                }
+                if let Some(key) = key {
+                    r.push((b"k", Value::Bytes(key)));
+                }
+                if let Some(sig) = signature {
+                    r.push((b"sig", Value::Bytes(sig)));
+                }
+                if let Some(seq) = seq {
+                    r.push((b"seq", Value::Int(*seq)));
                 }
                 top.push((b"y", Value::Bytes(b"r")));
                 top.push((b"r", Value::Dict(r)));
@@ -102,4 +146,10 @@ impl Message<'_> {
         encode(&Value::Dict(top), &mut out);
         out
     }
+}
+
+/// A BEP 44 `v` (kept bencoded) as a value to nest in a message. Values that came off the wire
+/// were re-encoded canonically, so they decode strictly; anything else is sent as a string.
+fn embed(value: &[u8]) -> Value<'_> {
+    decode(value).unwrap_or(Value::Bytes(value))
 }

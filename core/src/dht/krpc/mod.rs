@@ -95,8 +95,39 @@ pub enum Method<'a> {
         /// be ignored and the source port of the UDP packet should be used as the peer's port".
         implied_port: bool,
     },
+    /// BEP 44 `get` of the item stored under `target`.
+    Get {
+        /// The item's target (SHA-1 of `v`, or of `k` and `salt`).
+        target: NodeId,
+        /// `seq`: only answer with the item if the stored one is newer.
+        seq: Option<i64>,
+    },
+    /// BEP 44 `put` of an immutable or mutable item.
+    Put(Put<'a>),
     /// A method this node does not know (answered with error 204).
     Unknown(&'a [u8]),
+}
+
+/// The arguments of a BEP 44 `put`. Without `k` the item is immutable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Put<'a> {
+    /// `token`: from an earlier `get` answer of this node.
+    pub token: &'a [u8],
+    /// `v`, bencoded (re-encoded canonically when decoded).
+    pub value: Vec<u8>,
+    /// `k`: the ed25519 public key of a mutable item.
+    pub key: Option<[u8; 32]>,
+    /// `sig`: its signature.
+    pub signature: Option<[u8; 64]>,
+    /// `seq`: its sequence number.
+    pub seq: Option<i64>,
+    /// `salt` (empty = none).
+    pub salt: &'a [u8],
+    /// `cas`: the sequence number the writer expects to replace.
+    pub cas: Option<i64>,
+    /// `target`: not in BEP 44 (the storing node computes it), but the `mainline` crate
+    /// refuses puts without it, so pigeon sends it and checks it when present.
+    pub target: Option<NodeId>,
 }
 
 impl Method<'_> {
@@ -107,6 +138,8 @@ impl Method<'_> {
             Method::FindNode { .. } => b"find_node",
             Method::GetPeers { .. } => b"get_peers",
             Method::AnnouncePeer { .. } => b"announce_peer",
+            Method::Get { .. } => b"get",
+            Method::Put(_) => b"put",
             Method::Unknown(name) => name,
         }
     }
@@ -132,8 +165,16 @@ pub struct Response<'a> {
     pub nodes6: Vec<NodeInfo>,
     /// `values`: peers for a `get_peers` info-hash.
     pub values: Vec<SocketAddr>,
-    /// `token`: to present in a later `announce_peer`.
+    /// `token`: to present in a later `announce_peer` (or BEP 44 `put`).
     pub token: Option<&'a [u8]>,
+    /// `v` (BEP 44 `get`), bencoded.
+    pub value: Option<Vec<u8>>,
+    /// `k` (BEP 44): a mutable item's public key.
+    pub key: Option<[u8; 32]>,
+    /// `sig` (BEP 44): a mutable item's signature.
+    pub signature: Option<[u8; 64]>,
+    /// `seq` (BEP 44): a mutable item's sequence number.
+    pub seq: Option<i64>,
 }
 
 /// An error (`e`): BEP 5 "a list. The first element is an integer representing the error

@@ -183,3 +183,53 @@ fn bad_messages_are_rejected() {
     let sloppy = b"d1:y1:q1:t2:aa1:q4:ping1:ad2:id20:abcdefghij0123456789ee";
     assert!(matches!(decode(sloppy).unwrap().body, Body::Query(_)));
 }
+
+#[test]
+fn bep44_put_and_get_round_trip_byte_for_byte() {
+    let key = hex("77ff84905a91936367c01360803104f92432fcd904a43511876df5cdf3e7e548");
+    let sig = hex(
+        "6834284b6b24c3204eb2fea824d82f88883a3d95e8b4a21b8c0ded553d17d17d\
+         df9a8a7104b1258f30bed3787e6cb896fca78c58f8e03b5f18f14951a87d9a08",
+    );
+    let mut wire = b"d1:ad3:casi0e2:id20:abcdefghij01234567891:k32:".to_vec();
+    wire.extend_from_slice(&key);
+    wire.extend_from_slice(b"4:salt6:foobar3:seqi1e3:sig64:");
+    wire.extend_from_slice(&sig);
+    wire.extend_from_slice(b"5:token8:abcdefgh1:v12:Hello World!e1:q3:put1:t4:cccc1:y1:qe");
+    let message = decode(&wire).unwrap();
+    let Body::Query(Query {
+        method: Method::Put(put),
+        ..
+    }) = &message.body
+    else {
+        panic!("a put: {message:?}");
+    };
+    assert_eq!(put.value, b"12:Hello World!");
+    assert_eq!(put.key.map(|k| k.to_vec()), Some(key));
+    assert_eq!(put.signature.map(|s| s.to_vec()), Some(sig));
+    assert_eq!(
+        (put.seq, put.salt, put.cas),
+        (Some(1), &b"foobar"[..], Some(0))
+    );
+    assert_eq!(message.to_bytes(), wire);
+    // A get answer carrying a dictionary value; `k` of the wrong length is malformed.
+    let answer = b"d1:rd2:id20:abcdefghij01234567893:seqi4e1:vd1:ai1eee1:t2:aa1:y1:re";
+    let message = decode(answer).unwrap();
+    let Body::Response(r) = &message.body else {
+        panic!("a response");
+    };
+    assert_eq!(
+        (r.seq, r.value.as_deref()),
+        (Some(4), Some(&b"d1:ai1ee"[..]))
+    );
+    assert_eq!(message.to_bytes(), answer);
+    let bad = b"d1:rd2:id20:abcdefghij01234567891:k3:abce1:t2:aa1:y1:re";
+    assert_eq!(decode(bad), Err(KrpcError::Field("k")));
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

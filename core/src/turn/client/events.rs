@@ -3,6 +3,8 @@
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
+use crate::turn::StreamError;
+
 /// The request a failure belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -58,6 +60,13 @@ pub enum TurnEvent {
     },
     /// The allocation was released (after [`deallocate`](super::TurnClient::deallocate)).
     Deallocated,
+    /// Over a stream transport, the bytes from the server can no longer be split into
+    /// messages (RFC 8656 §12.6 gives no way to resynchronise). The client is closed; the
+    /// caller MUST close the connection. Outstanding requests are abandoned silently.
+    FramingLost {
+        /// What broke the framing.
+        error: StreamError,
+    },
 }
 
 /// A command the client refused.
