@@ -58,6 +58,7 @@
 pub mod datachannel;
 pub mod dht;
 pub mod dtls;
+mod gcm;
 pub mod ice;
 pub mod io;
 pub mod rtp;

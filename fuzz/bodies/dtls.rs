@@ -1,11 +1,13 @@
-//! Fuzz bodies for DTLS 1.2 (`pigeon::dtls`), shared by the `dtls_record`, `dtls_handshake` and
-//! `dtls_server` targets and by `tests/tests/fuzz_corpus.rs`.
+//! Fuzz bodies for DTLS 1.2 (`pigeon::dtls`), shared by the `dtls_record`, `dtls_handshake`,
+//! `dtls_server` and `dtls_client` targets and by `tests/tests/fuzz_corpus.rs`.
 //!
 //! `server` input: one flags byte, then records of
 //! `[milliseconds to advance] [length: u16 BE] [payload]` (the last payload may be short), each
 //! payload a datagram from one fixed client address. The server's certificate and generator are
 //! seeded, so a client handshake recorded by `seeds` against the same server replays all the way
-//! to `Connected`, and the fuzzer mutates a real handshake rather than guessing one.
+//! to `Connected`, and the fuzzer mutates a real handshake rather than guessing one. `client`
+//! input is the same, the datagrams coming from the server to a seeded client: the recorded
+//! server side of that handshake replays to `Connected` too.
 
 // Each fuzz target calls one body and the corpus test all of them and `seeds`; they are `pub`
 // for the fuzz targets although this file is a private module wherever it is included.
@@ -142,67 +144,111 @@ fn new_server(flags: u8) -> Dtls {
     Dtls::server(config, server_certificate(), rng(SERVER_SEED), addr(SERVER))
 }
 
+/// The client the `client` target feeds: seeded like the one `seeds` recorded against the
+/// server, so the recorded server flights answer exactly its hellos.
+fn new_client(flags: u8) -> Dtls {
+    let config = DtlsConfig {
+        // `flags` bit 0 set: offer only the first suite, so other ServerHellos get refused.
+        cipher_suites: if flags & 1 == 0 {
+            DtlsConfig::default().cipher_suites
+        } else {
+            DtlsConfig::default().cipher_suites[..1].to_vec()
+        },
+        ..DtlsConfig::default()
+    };
+    Dtls::client(
+        config,
+        client_certificate(),
+        rng(CLIENT_SEED),
+        addr(CLIENT),
+        addr(SERVER),
+    )
+}
+
+/// The client's certificate, made once like the server's.
+fn client_certificate() -> DtlsCertificate {
+    static CERT: OnceLock<DtlsCertificate> = OnceLock::new();
+    CERT.get_or_init(|| DtlsCertificate::generate(&mut rng(CLIENT_SEED), "fuzz client"))
+        .clone()
+}
+
 /// Feeds a DTLS server the datagrams `data` describes with advancing time and checks that it
 /// only ever answers its one peer with well-formed records.
 pub fn server(data: &[u8]) {
     let _ = drive_server(data);
 }
 
+/// Feeds a DTLS client (which has sent its ClientHello) the datagrams `data` describes, as
+/// if from the server, with the same checks as [`server`].
+pub fn client(data: &[u8]) {
+    let _ = drive_client(data);
+}
+
 /// [`server`], returning whether the server reached `Connected`.
 fn drive_server(data: &[u8]) -> bool {
-    let Some((&flags, mut rest)) = data.split_first() else {
+    let Some((&flags, rest)) = data.split_first() else {
         return false;
     };
-    let mut server = new_server(flags);
+    drive(new_server(flags), addr(CLIENT), addr(SERVER), rest)
+}
+
+/// [`client`], returning whether the client reached `Connected`.
+fn drive_client(data: &[u8]) -> bool {
+    let Some((&flags, rest)) = data.split_first() else {
+        return false;
+    };
+    drive(new_client(flags), addr(SERVER), addr(CLIENT), rest)
+}
+
+/// Hands `endpoint` the datagrams of `rest` (`[ms/16] [len u16] [payload]` each) from `peer`,
+/// checking that it only ever sends well-formed records to `peer` and never asks to be woken
+/// in the past; whether it reached `Connected`.
+fn drive(mut endpoint: Dtls, peer: SocketAddr, own: SocketAddr, mut rest: &[u8]) -> bool {
     let mut now = Instant::ZERO;
     let mut connected = false;
-    while let [advance, hi, lo, tail @ ..] = rest {
-        let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
-        let (payload, next) = tail.split_at(len);
-        rest = next;
-        now += Duration::from_millis(u64::from(*advance) * 16);
-        server.handle_timeout(now);
-        server.handle_datagram(
-            now,
-            Datagram {
-                source: addr(CLIENT),
-                destination: addr(SERVER),
-                payload,
-            },
-        );
-        while let Some(transmit) = server.poll_transmit() {
-            assert_eq!(transmit.destination, addr(CLIENT));
+    endpoint.handle_timeout(now);
+    loop {
+        while let Some(transmit) = endpoint.poll_transmit() {
+            assert_eq!(transmit.destination, peer);
             assert!(records(&transmit.payload).all(|r| r.is_ok()));
         }
-        while let Some(event) = server.poll_event() {
+        while let Some(event) = endpoint.poll_event() {
             match event {
                 DtlsEvent::Connected { .. } => {
                     connected = true;
                     // NOTE(unwrap): a connected endpoint accepts a short record.
-                    server.send(now, b"pong").expect("send after Connected");
+                    endpoint.send(now, b"pong").expect("send after Connected");
                 }
                 DtlsEvent::ApplicationData(_) | DtlsEvent::Closed | DtlsEvent::Failed(_) => {}
             }
         }
-        if let Some(at) = server.poll_timeout() {
+        if let Some(at) = endpoint.poll_timeout() {
             assert!(at >= now);
         }
+        let [advance, hi, lo, tail @ ..] = rest else {
+            return connected;
+        };
+        let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
+        let (payload, next) = tail.split_at(len);
+        rest = next;
+        now += Duration::from_millis(u64::from(*advance) * 16);
+        endpoint.handle_timeout(now);
+        endpoint.handle_datagram(
+            now,
+            Datagram {
+                source: peer,
+                destination: own,
+                payload,
+            },
+        );
     }
-    connected
 }
 
 /// Seeds from a real in-memory handshake: `(target, file name, bytes)`. The client's datagrams
 /// go to `dtls_record`, its epoch-0 handshake fragments to `dtls_handshake`, and the whole
 /// client side, encoded as `server` reads it, to `dtls_server`.
 pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
-    let client_cert = DtlsCertificate::generate(&mut rng(CLIENT_SEED), "fuzz client");
-    let mut client = Dtls::client(
-        DtlsConfig::default(),
-        client_cert,
-        rng(CLIENT_SEED),
-        addr(CLIENT),
-        addr(SERVER),
-    );
+    let mut client = new_client(0);
     let mut server = new_server(0);
     let now = Instant::ZERO;
     client.handle_timeout(now);
@@ -245,11 +291,22 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         }
     }
     seeds.push(("dtls_server", "handshake".to_owned(), replay));
+    let mut replay = vec![0u8];
+    for datagram in &from_server {
+        replay.push(0);
+        // NOTE(unwrap): handshake datagrams fit the 1200-byte MTU.
+        replay.extend_from_slice(&u16::try_from(datagram.len()).expect("MTU").to_be_bytes());
+        replay.extend_from_slice(datagram);
+    }
+    seeds.push(("dtls_client", "handshake".to_owned(), replay));
     seeds
 }
 
 /// Whether the recorded handshake still drives the fuzzed server to `Connected`: the seed is
 /// only worth its bytes while it does.
-pub fn seed_connects(replay: &[u8]) -> bool {
-    drive_server(replay)
+pub fn seed_connects(target: &str, replay: &[u8]) -> bool {
+    match target {
+        "dtls_client" => drive_client(replay),
+        _ => drive_server(replay),
+    }
 }

@@ -185,8 +185,13 @@ fn dtls_server() {
     run_corpus("dtls_server", dtls::server);
 }
 
+#[test]
+fn dtls_client() {
+    run_corpus("dtls_client", dtls::client);
+}
+
 /// `dtls::seeds()` (a real in-memory handshake) are in `fuzz/corpus/dtls_*/` byte for byte, and
-/// the recorded client side still takes the fuzzed server to Connected;
+/// the recorded client (server) side still takes the fuzzed server (client) to Connected;
 /// `PIGEON_WRITE_SEEDS=1` (re)writes them first.
 #[test]
 fn dtls_seeds_are_in_corpus() {
@@ -194,9 +199,9 @@ fn dtls_seeds_are_in_corpus() {
     for (target, name, bytes) in dtls::seeds() {
         let path = root.join(target).join(name);
         assert_seed_stored(&path, &bytes);
-        if target == "dtls_server" {
+        if target == "dtls_server" || target == "dtls_client" {
             assert!(
-                dtls::seed_connects(&bytes),
+                dtls::seed_connects(target, &bytes),
                 "{} no longer connects",
                 path.display()
             );

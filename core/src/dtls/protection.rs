@@ -3,11 +3,11 @@
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
 
 use crate::dtls::record::{ContentType, DTLS_1_2, MAX_SEQUENCE, RECORD_HEADER_LEN, RecordHeader};
 use crate::dtls::suite::CipherSuite;
+use crate::gcm::{Aes128Gcm, Aes256Gcm};
 
 /// Length of every AEAD tag used here.
 pub const TAG_LEN: usize = 16;

@@ -1,16 +1,18 @@
 //! The per-packet cryptography of each profile: AES-CM + HMAC-SHA1 (RFC 3711 §4.1.1, §4.2.1)
-//! and AES-GCM (RFC 7714 §8, §9). Keys are expanded once; a packet costs no allocation.
+//! and AES-GCM (RFC 7714 §8, §9, through `crate::gcm`). Keys are expanded once; a packet costs
+//! no allocation.
 
 use aes::Aes128;
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, Nonce, Tag};
+use aes_gcm::{AeadInOut, Nonce, Tag};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
 use super::kdf::SessionKeys;
 use super::{Error, Profile};
+use crate::gcm::{Aes128Gcm, Aes256Gcm};
 
 /// RFC 7714 §9.1: SRTCP with AEAD carries a 16-byte tag; so does SRTP (§8).
 const GCM_TAG_LEN: usize = 16;
