@@ -8,6 +8,7 @@ mod rng;
 mod serve;
 mod sim;
 mod sim_dht;
+mod sim_matrix;
 mod stun_server;
 mod turn_server;
 

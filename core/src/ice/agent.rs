@@ -231,6 +231,11 @@ impl IceAgent {
     }
 
     /// Sets the peer's ufrag and password (RFC 8839 §5.4); checks start once they are known.
+    ///
+    /// Credentials that differ from those already set mean the peer restarted ICE: the agent
+    /// [restarts](Self::restart) too before taking them, so read
+    /// [`local_credentials`](Self::local_credentials) afterwards and signal them with the
+    /// local candidates. Set the new credentials before the peer's new candidates.
     pub fn set_remote_credentials(
         &mut self,
         now: Instant,
@@ -239,6 +244,14 @@ impl IceAgent {
     ) -> Result<(), IceError> {
         let ufrag = Ufrag::new(ufrag).map_err(|_| IceError::InvalidCredentials)?;
         let password = Password::new(password).map_err(|_| IceError::InvalidCredentials)?;
+        // RFC 8445 §9: an agent restarts ICE by changing its ufrag and password; the other
+        // agent, seeing them change, restarts as well.
+        let changed = self.remote_ufrag.as_ref().is_some_and(|u| *u != ufrag)
+            || self.remote_pwd.as_ref().is_some_and(|p| *p != password);
+        if changed {
+            tracing::debug!("remote credentials changed: ICE restart");
+            self.restart(now);
+        }
         self.remote_ufrag = Some(ufrag);
         self.remote_pwd = Some(password);
         self.service(now);

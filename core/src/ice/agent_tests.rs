@@ -350,6 +350,52 @@ fn restart_keeps_data_flowing_until_a_new_pair_is_selected() {
 }
 
 #[test]
+fn new_remote_credentials_restart_the_other_side() {
+    let mut net = Net::pair();
+    net.start();
+    net.run_for(Duration::from_secs(2));
+    let b_ufrag = net.b.local_credentials().0.clone();
+    let before = net.b_events.len();
+    // Only A restarts; B sees A's new credentials (RFC 8445 §9) and restarts too.
+    net.a.restart(net.now);
+    let (u, p) = net.a.local_credentials();
+    let (u, p) = (u.as_str().to_owned(), p.as_str().to_owned());
+    net.b.set_remote_credentials(net.now, &u, &p).unwrap();
+    assert_ne!(net.b.local_credentials().0, &b_ufrag);
+    assert!(
+        net.b.remote_candidates().is_empty(),
+        "old candidates dropped"
+    );
+    // The same credentials again are no restart.
+    let b_new = net.b.local_credentials().0.clone();
+    net.b.set_remote_credentials(net.now, &u, &p).unwrap();
+    assert_eq!(net.b.local_credentials().0, &b_new);
+    // B's new credentials and both sides' candidates go back (a JSEP answer).
+    let (u, p) = net.b.local_credentials();
+    let (u, p) = (u.as_str().to_owned(), p.as_str().to_owned());
+    net.a.set_remote_credentials(net.now, &u, &p).unwrap();
+    for c in net.a.local_candidates() {
+        net.b.add_remote_candidate(net.now, c).unwrap();
+    }
+    for c in net.b.local_candidates() {
+        net.a.add_remote_candidate(net.now, c).unwrap();
+    }
+    net.run_for(Duration::from_secs(2));
+    assert!(
+        net.b_events[before..]
+            .iter()
+            .any(|e| matches!(e, IceEvent::SelectedPairChanged(_))),
+        "{:?}",
+        &net.b_events[before..]
+    );
+    assert_eq!(net.a.state(), IceState::Connected);
+    assert_eq!(net.b.state(), IceState::Connected);
+    net.b.send(net.now, b"again").unwrap();
+    net.run_for(Duration::from_millis(50));
+    assert!(data(&net.a_events).contains(&b"again".to_vec()));
+}
+
+#[test]
 fn all_pairs_failing_fails_the_agent() {
     let mut config = IceConfig::new(true);
     config.check_max_transmits = 3;

@@ -53,6 +53,13 @@ pub fn expects_relay(a: Option<NatPreset>, b: Option<NatPreset>) -> bool {
     )
 }
 
+/// A nomination wait for lossy links: the controlling agent nominates its best valid pair
+/// `nomination_wait` after the first pair became valid, and a lost check is only retransmitted
+/// after 500 ms, then 1 s and 2 s (RFC 8445 §14.3, RFC 8489 §6.2.1). With the agent's default
+/// of 500 ms, one lost check on the direct pair hands the cell to the relay pair, which is
+/// often valid first; 4 s lets a direct check be sent four times before that happens.
+pub const LOSSY_NOMINATION_WAIT: Duration = Duration::from_secs(4);
+
 /// How to run the matrix.
 #[derive(Clone, Debug)]
 pub struct MatrixConfig {
@@ -70,6 +77,9 @@ pub struct MatrixConfig {
     pub pcap: bool,
     /// A cell not connected by then is reported as failed.
     pub time_limit: Duration,
+    /// Every agent's [`IceConfig::nomination_wait`] (the agent's default, 500 ms, unless
+    /// changed; see [`LOSSY_NOMINATION_WAIT`]).
+    pub nomination_wait: Duration,
 }
 
 impl Default for MatrixConfig {
@@ -82,6 +92,7 @@ impl Default for MatrixConfig {
             signaling_delay: Duration::from_millis(50),
             pcap: false,
             time_limit: Duration::from_secs(30),
+            nomination_wait: IceConfig::default().nomination_wait,
         }
     }
 }
@@ -182,39 +193,40 @@ impl fmt::Display for MatrixReport {
         let c = &self.config;
         writeln!(
             f,
-            "NAT traversal matrix: seed {}, loss {}%, jitter {} ms, latency {} ms per link, \
-             signaling {} ms",
+            "NAT traversal matrix: seed {}, loss {:.1}%, jitter {} ms, latency {} ms per link, \
+             signaling {} ms, nomination wait {} ms",
             c.seed,
             c.loss * 100.0,
             c.jitter.as_millis(),
             c.latency.as_millis(),
-            c.signaling_delay.as_millis()
+            c.signaling_delay.as_millis(),
+            c.nomination_wait.as_millis()
         )?;
-        write!(f, "{:<12}", "A \\ B")?;
+        // Lines are built whole so that the last column carries no trailing blanks.
+        let mut line = format!("{:<12}", "A \\ B");
         for b in KINDS {
-            write!(f, " | {:<21}", kind_name(b))?;
+            line.push_str(&format!(" | {:<21}", kind_name(b)));
         }
-        writeln!(f)?;
+        writeln!(f, "{}", line.trim_end())?;
         writeln!(f, "{}", "-".repeat(12 + 5 * 24))?;
         for (ai, a) in KINDS.iter().enumerate() {
-            write!(f, "{:<12}", kind_name(*a))?;
+            let mut line = format!("{:<12}", kind_name(*a));
             for bi in 0..KINDS.len() {
                 let cell = self.cell(ai, bi);
                 let mark = if cell.as_expected() { ' ' } else { '!' };
-                write!(f, " |{mark}{:<21}", cell.summary())?;
+                line.push_str(&format!(" |{mark}{:<21}", cell.summary()));
             }
-            writeln!(f)?;
+            writeln!(f, "{}", line.trim_end())?;
         }
         writeln!(
             f,
             "cell: A's selected pair (local-remote candidate types), virtual time until both \
-             agents are connected, connectivity checks both sent until then; ! = not NAT.md's \
-             outcome"
+             agents\nare connected, connectivity checks both sent until then; ! = not NAT.md's outcome"
         )?;
         let expected = self.cells.iter().filter(|c| c.as_expected()).count();
         writeln!(
             f,
-            "{expected}/{} cells as NAT.md expects; {} s virtual time",
+            "{expected}/{} cells as NAT.md expects; {:.3} s virtual time",
             self.cells.len(),
             self.elapsed.as_secs_f64()
         )?;
@@ -240,7 +252,9 @@ pub fn run(config: &MatrixConfig) -> Result<MatrixReport, SimError> {
             let index = cells.len();
             let mut peers = [0; 2];
             for (j, (kind, controlling)) in [(a, true), (b, false)].into_iter().enumerate() {
-                peers[j] = add_peer(&mut world, index, j, kind, controlling, link)?;
+                let mut ice = IceConfig::new(controlling);
+                ice.nomination_wait = config.nomination_wait;
+                peers[j] = add_peer(&mut world, index, j, kind, ice, link)?;
             }
             world.connect(peers[0], peers[1]);
             cells.push((a, b, peers));
@@ -302,7 +316,7 @@ fn add_peer(
     index: usize,
     j: usize,
     kind: Option<NatPreset>,
-    controlling: bool,
+    ice: IceConfig,
     link: LinkConfig,
 ) -> Result<usize, SimError> {
     // NOTE(unwrap): 25 cells of 2 peers number 1..=50, within a byte.
@@ -323,5 +337,5 @@ fn add_peer(
             (realm, SocketAddr::new(IpAddr::V4(local), 5000))
         }
     };
-    world.add_agent(network, local, IceConfig::new(controlling), true, link)
+    world.add_agent(network, local, ice, true, link)
 }

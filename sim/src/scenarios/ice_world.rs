@@ -154,6 +154,35 @@ impl IceWorld {
         }
     }
 
+    /// ICE restart (RFC 8445 §9) of `a` alone, as an application does when it sees its
+    /// connection fail: `a` takes new credentials and signals them with its candidates
+    /// (peer-reflexive ones excepted) and end-of-candidates; its partner, seeing the
+    /// credentials change, restarts too and answers likewise.
+    pub fn restart_one(&mut self, a: PeerId) {
+        if self.peers[a].partner.is_none() {
+            return;
+        }
+        self.collect();
+        let node = self.peers[a].node;
+        self.sim
+            .command(node, |agent: &mut IceAgent, now| agent.restart(now));
+        self.collect();
+        self.resignal(a);
+    }
+
+    /// After a restart of `p`: its credentials, candidates and end-of-candidates go out.
+    fn resignal(&mut self, p: PeerId) {
+        self.peers[p].connected_at = None;
+        self.send_credentials(p);
+        let candidates = self.agent(p).local_candidates();
+        for c in candidates {
+            if c.kind != CandidateKind::PeerReflexive {
+                self.signal(p, Signal::Candidate(c));
+            }
+        }
+        self.signal(p, Signal::EndOfCandidates);
+    }
+
     fn send_credentials(&mut self, p: PeerId) {
         let (u, pwd) = self.agent(p).local_credentials();
         let signal = Signal::Credentials(u.as_str().to_owned(), pwd.as_str().to_owned());
@@ -271,6 +300,7 @@ impl IceWorld {
             // NOTE(unwrap): front() was just checked.
             let (_, to, signal) = self.in_flight.pop_front().expect("a due signal");
             let node = self.peers[to].node;
+            let ufrag = self.agent(to).local_credentials().0.clone();
             self.sim
                 .command(node, |agent: &mut IceAgent, now| match signal {
                     Signal::Credentials(u, p) => {
@@ -283,6 +313,11 @@ impl IceWorld {
                     }
                     Signal::EndOfCandidates => agent.end_of_remote_candidates(now),
                 });
+            // New credentials from the partner restarted the agent (RFC 8445 §9): it answers
+            // with its own new credentials and candidates.
+            if *self.agent(to).local_credentials().0 != ufrag {
+                self.resignal(to);
+            }
         }
         // Delivering may make agents report at once; pick that up in the same tick.
         self.collect();

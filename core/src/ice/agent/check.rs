@@ -57,7 +57,7 @@ impl IceAgent {
         self.stats.checks_sent += 1;
     }
 
-    pub(super) fn send_request(&mut self, now: Instant, request: Request<'_>) {
+    pub(super) fn send_request(&mut self, now: Instant, request: Request<'_>) -> TransactionId {
         let id = TransactionId::random(&mut self.rng.clone());
         // RFC 8445 §7.2.5.3.1: PRIORITY is what a peer-reflexive candidate learned from this
         // check would get: the type preference of prflx with the local candidate's other bits.
@@ -108,6 +108,7 @@ impl IceAgent {
             },
         );
         let _ = self.send_from(now, request.local, request.remote, bytes);
+        id
     }
 
     /// Retransmits due requests and fails the ones out of attempts (RFC 8489 §6.2.1: Rc
@@ -201,7 +202,7 @@ impl IceAgent {
         match txn.purpose {
             Purpose::Consent => {
                 if symmetric && msg.message_type().class == Class::SuccessResponse {
-                    self.consent_confirmed(now);
+                    self.consent_confirmed(now, txn.local, txn.remote);
                 }
             }
             Purpose::Check { pair, nominate } => {

@@ -2,6 +2,7 @@
 //! selected pair, consent freshness (RFC 7675 §5.1), keepalives (RFC 8445 §11) and the
 //! overall state.
 
+use core::net::SocketAddr;
 use core::time::Duration;
 
 use super::check::Request;
@@ -155,7 +156,10 @@ impl IceAgent {
                 s.last_sent = now;
             }
             self.stats.consent_sent += 1;
-            self.send_request(
+            // RFC 7675 §5.1: each consent request has a new transaction id and is sent once
+            // only; a response to any request of the last consent timeout (30 s) counts, so
+            // the transaction waits that long for a late answer.
+            let id = self.send_request(
                 now,
                 Request {
                     purpose: Purpose::Consent,
@@ -167,6 +171,10 @@ impl IceAgent {
                     transmits: 1,
                 },
             );
+            let window = self.config.consent_timeout;
+            if let Some(txn) = self.transactions.get_mut(&id) {
+                txn.deadline = now + window;
+            }
         }
         let keepalive_due = self.config.keepalive_interval.and_then(|interval| {
             let s = self.selected.as_ref()?;
@@ -188,11 +196,19 @@ impl IceAgent {
         }
     }
 
-    pub(super) fn consent_confirmed(&mut self, now: Instant) {
-        if let Some(selected) = self.selected.as_mut() {
-            selected.consent_at = now;
-            selected.disconnected = false;
+    /// A consent response came back from `remote` to local candidate `local`: it refreshes
+    /// consent only for that 5-tuple (RFC 7675 §5.1), not for a pair selected since.
+    pub(super) fn consent_confirmed(&mut self, now: Instant, local: usize, remote: SocketAddr) {
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        if self.locals[selected.local].base != self.locals[local].base
+            || selected.remote_addr != remote
+        {
+            return;
         }
+        selected.consent_at = now;
+        selected.disconnected = false;
     }
 
     /// The next consent, disconnection, expiry or keepalive time of the selected pair.
@@ -253,5 +269,130 @@ impl IceAgent {
             _ if self.remote_end_of_candidates && self.remote_pwd.is_some() => IceState::Failed,
             _ => IceState::Checking,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::net::SocketAddr;
+
+    use rand_core::SeedableRng;
+
+    use crate::ice::pair::make_candidate;
+    use crate::ice::{CandidateKind, IceAgent, IceConfig, IceEvent, IceState};
+    use crate::stun::{Attribute, Class, Message, MessageBuilder, short_term_key};
+    use crate::{Datagram, Instant, Machine};
+
+    const LOCAL: &str = "192.0.2.10:5000";
+    const PEER: &str = "192.0.2.20:6000";
+    const PEER_PWD: &str = "peerpasswordpeerpassword";
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    /// A controlling agent with one host candidate and one remote host candidate.
+    fn agent() -> IceAgent {
+        let rng = Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(7));
+        let mut agent = IceAgent::new(IceConfig::new(true), rng);
+        let now = Instant::ZERO;
+        agent.add_local_address(now, addr(LOCAL)).unwrap();
+        agent.set_remote_credentials(now, "peer", PEER_PWD).unwrap();
+        let remote = make_candidate(
+            CandidateKind::Host,
+            addr(PEER),
+            addr(PEER).ip(),
+            None,
+            65535,
+            None,
+        );
+        agent.add_remote_candidate(now, remote).unwrap();
+        agent
+    }
+
+    /// The peer's authenticated success response to `request`.
+    fn response(request: &[u8]) -> Vec<u8> {
+        let msg = Message::parse(request).unwrap();
+        let mut builder = MessageBuilder::success_response(&msg);
+        builder.add(&Attribute::XorMappedAddress(addr(LOCAL)));
+        builder.add_message_integrity(&short_term_key(PEER_PWD));
+        builder.add_fingerprint();
+        builder.finish()
+    }
+
+    fn deliver(agent: &mut IceAgent, now: Instant, payload: &[u8]) {
+        let datagram = Datagram {
+            source: addr(PEER),
+            destination: addr(LOCAL),
+            payload,
+        };
+        agent.handle_datagram(now, datagram);
+    }
+
+    /// Runs the agent until `until`; Binding requests are answered at once when `answer`,
+    /// otherwise returned (in the order sent).
+    fn run(agent: &mut IceAgent, now: &mut Instant, until: Instant, answer: bool) -> Vec<Vec<u8>> {
+        let mut held = Vec::new();
+        loop {
+            while let Some(t) = agent.poll_transmit() {
+                let request = Message::parse(&t.payload)
+                    .is_ok_and(|m| m.message_type().class == Class::Request);
+                if !request {
+                    continue;
+                }
+                if answer {
+                    deliver(agent, *now, &response(&t.payload));
+                } else {
+                    held.push(t.payload);
+                }
+            }
+            match agent.poll_timeout() {
+                Some(at) if at <= until => {
+                    *now = at.max(*now);
+                    agent.handle_timeout(*now);
+                }
+                _ => break,
+            }
+        }
+        *now = until;
+        held
+    }
+
+    #[test]
+    fn consent_requests_go_once_and_a_late_answer_still_counts() {
+        let mut agent = agent();
+        let mut now = Instant::ZERO;
+        run(&mut agent, &mut now, Instant::from_secs(2), true);
+        assert_eq!(agent.state(), IceState::Connected);
+        let retransmissions = agent.stats().retransmissions;
+
+        // RFC 7675 §5.1: every consent request has a new transaction id and goes once.
+        let held = run(&mut agent, &mut now, Instant::from_secs(24), false);
+        assert!(held.len() >= 3, "{} consent requests", held.len());
+        let mut ids: Vec<_> = held
+            .iter()
+            .map(|r| Message::parse(r).unwrap().transaction_id())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), held.len(), "a consent request was sent twice");
+        assert_eq!(agent.stats().retransmissions, retransmissions);
+        assert_eq!(agent.state(), IceState::Disconnected);
+
+        // The answer to the first of them, some 20 s late, is still within the 30 s window.
+        deliver(&mut agent, now, &response(&held[0]));
+        assert_eq!(agent.state(), IceState::Connected);
+
+        // Then silence: consent expires 30 s after that answer, and the pair is given up.
+        run(&mut agent, &mut now, Instant::from_secs(50), false);
+        assert_eq!(agent.state(), IceState::Disconnected);
+        run(&mut agent, &mut now, Instant::from_secs(56), false);
+        let mut events = Vec::new();
+        while let Some(e) = agent.poll_event() {
+            events.push(e);
+        }
+        assert!(events.contains(&IceEvent::ConsentLost), "{events:?}");
+        assert_eq!(agent.state(), IceState::Failed);
+        assert_eq!(agent.stats().unknown, 0);
     }
 }
