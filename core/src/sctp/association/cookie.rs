@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::Instant;
 
 /// Bytes of the fields before the MAC.
-const BODY_LEN: usize = 8 + 4 * 5 + 2 * 2 + 1 + 4 * 2;
+const BODY_LEN: usize = 8 + 4 * 5 + 2 * 2 + 1 + 4 * 2 + 4;
 /// Bytes of the HMAC-SHA256 tag.
 const MAC_LEN: usize = 32;
 /// Bytes of a whole cookie.
@@ -36,11 +36,15 @@ pub(crate) struct CookieState {
     pub(crate) outbound_streams: u16,
     /// Streams the peer may send on.
     pub(crate) inbound_streams: u16,
-    /// Bit 0: the peer supports FORWARD TSN (RFC 3758); bit 1: RE-CONFIG (RFC 6525).
+    /// Bit 0: the peer supports FORWARD TSN (RFC 3758); bit 1: RE-CONFIG (RFC 6525); bit 2:
+    /// zero checksums (RFC 9653); bits 3 and 4: I-DATA and I-FORWARD-TSN (RFC 8260).
     pub(crate) features: u8,
     /// RFC 9260 §5.2.2: the tags of the association that existed when the INIT came (zero
     /// when none), to tell a peer restart from a stale cookie.
     pub(crate) tie_tags: (u32, u32),
+    /// RFC 9260 §5.1.3: extra lifetime granted at the peer's request (Cookie Preservative),
+    /// in milliseconds.
+    pub(crate) extra_life_ms: u32,
 }
 
 /// Makes and checks cookies.
@@ -59,8 +63,14 @@ impl core::fmt::Debug for CookieSecret {
 pub(crate) enum CookieError {
     /// Wrong length or MAC: not ours, or altered.
     Invalid,
-    /// RFC 9260 §5.1.5 step 3: older than its lifetime; carries how much older.
-    Stale(Duration),
+    /// RFC 9260 §5.1.5 step 3: older than its lifetime. The MAC was good, so the peer's tag
+    /// it carries can be trusted for the Stale Cookie ERROR.
+    Stale {
+        /// How much older than its lifetime.
+        by: Duration,
+        /// The peer's verification tag (its Initiate Tag).
+        peer_tag: u32,
+    },
 }
 
 impl CookieSecret {
@@ -94,6 +104,7 @@ impl CookieSecret {
         out.push(state.features);
         out.extend_from_slice(&state.tie_tags.0.to_be_bytes());
         out.extend_from_slice(&state.tie_tags.1.to_be_bytes());
+        out.extend_from_slice(&state.extra_life_ms.to_be_bytes());
         let mac = self.mac(&out);
         out.extend_from_slice(&mac);
         out
@@ -129,10 +140,15 @@ impl CookieSecret {
             inbound_streams: u16_at(30),
             features: body[32],
             tie_tags: (u32_at(33), u32_at(37)),
+            extra_life_ms: u32_at(41),
         };
         let age = now.saturating_duration_since(state.created);
+        let lifetime = lifetime + Duration::from_millis(u64::from(state.extra_life_ms));
         if age > lifetime {
-            return Err(CookieError::Stale(age - lifetime));
+            return Err(CookieError::Stale {
+                by: age - lifetime,
+                peer_tag: state.peer_tag,
+            });
         }
         Ok(state)
     }
@@ -155,6 +171,7 @@ mod tests {
             inbound_streams: 7,
             features: 3,
             tie_tags: (8, 9),
+            extra_life_ms: 0,
         }
     }
 
@@ -179,7 +196,20 @@ mod tests {
         }
         assert_eq!(
             secret.open(&cookie, Instant::from_secs(66), life),
-            Err(CookieError::Stale(Duration::from_secs(1)))
+            Err(CookieError::Stale {
+                by: Duration::from_secs(1),
+                peer_tag: 3
+            })
+        );
+        // A Cookie Preservative lengthens the life.
+        let preserved = secret.make(&CookieState {
+            extra_life_ms: 1500,
+            ..state()
+        });
+        assert!(
+            secret
+                .open(&preserved, Instant::from_secs(66), life)
+                .is_ok()
         );
         let other = CookieSecret::new(&mut rng);
         assert_eq!(

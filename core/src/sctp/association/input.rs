@@ -1,14 +1,20 @@
 //! Packets that arrive (RFC 9260 §8.5 verification tags, §8.4 out-of-the-blue packets, §6.2
-//! DATA, §6.2.1 SACK, §8.3 HEARTBEAT, RFC 3758 §3.6 FORWARD TSN).
+//! DATA, §6.2.1 SACK, §8.3 HEARTBEAT, RFC 3758 §3.6 FORWARD TSN, RFC 8260 I-DATA and
+//! I-FORWARD-TSN).
 
+use super::interleave::IFragment;
 use super::reassembly::Fragment;
 use super::sack_gen::TsnClass;
 use super::{Association, CloseReason, Ctrl, State, Timer};
 use crate::Instant;
 use crate::sctp::chunk::{
-    Abort, Chunk, ChunkType, Data, ErrorCause, ForwardTsn, Heartbeat, OperationError, Sack,
-    ShutdownComplete,
+    Abort, Chunk, ChunkType, Data, ErrorCause, ForwardTsn, Heartbeat, IData, IForwardTsn,
+    OperationError, Sack, ShutdownComplete,
 };
+
+/// Fragments and waiting messages an I-DATA receiver holds at most (each is an allocation;
+/// the bytes are bounded by the receive window), like the 65,535 TSNs DATA may run ahead.
+const MAX_IDATA_ENTRIES: usize = 65_536;
 use crate::sctp::packet::PacketView;
 
 impl Association {
@@ -71,7 +77,7 @@ impl Association {
                 }
                 continue;
             }
-            if chunk_type == ChunkType::DATA {
+            if chunk_type == ChunkType::DATA || chunk_type == ChunkType::I_DATA {
                 data_seen = true;
                 if raw.flags & 0x08 != 0 {
                     immediate = true;
@@ -161,6 +167,10 @@ impl Association {
                 self.on_data(data);
                 true
             }
+            Chunk::IData(data) => {
+                self.on_idata(data);
+                true
+            }
             Chunk::Sack(sack) => {
                 self.on_sack(&sack);
                 true
@@ -198,10 +208,21 @@ impl Association {
             }
             Chunk::Error(e) => {
                 tracing::debug!(causes = ?e.causes, "SCTP: peer reported an error");
+                let stale = e.causes.iter().find_map(|c| match c {
+                    ErrorCause::StaleCookie(usec) => Some(*usec),
+                    _ => None,
+                });
+                if let Some(usec) = stale {
+                    self.on_stale_cookie(usec);
+                }
                 true
             }
             Chunk::ForwardTsn(f) => {
                 self.on_forward_tsn(&f);
+                true
+            }
+            Chunk::IForwardTsn(f) => {
+                self.on_iforward_tsn(&f);
                 true
             }
             Chunk::Reconfig(r) => {
@@ -222,48 +243,71 @@ impl Association {
         }
     }
 
-    /// RFC 9260 §6.2: one DATA chunk.
-    fn on_data(&mut self, data: Data) {
+    /// RFC 9260 §6.2: the checks every DATA or I-DATA chunk passes. Returns the unwrapped
+    /// TSN when the chunk is new, fits, and belongs to a valid stream; `idata` says which
+    /// kind it is, which must be the one negotiated.
+    fn accept_data(&mut self, tsn: u32, stream: u16, len: usize, idata: bool) -> Option<u64> {
         if !matches!(
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownSent
         ) {
-            return;
+            return None;
         }
-        let Some(tcb) = self.tcb.as_mut() else {
-            return;
-        };
-        if data.payload.is_empty() {
-            // §6.2: DATA without user data aborts the association.
+        let tcb = self.tcb.as_mut()?;
+        if idata != tcb.interleaving {
+            // RFC 8260 §2.2.1: with I-DATA negotiated DATA must not be used, and without it
+            // I-DATA must not; the peer broke the agreement.
+            tracing::debug!(idata, "SCTP: user data chunk of the wrong kind");
+            self.stats.malformed += 1;
             self.terminate(CloseReason::ProtocolViolation, true);
-            return;
+            return None;
         }
-        let t = match tcb.recv.classify(data.tsn) {
+        if len == 0 {
+            // §6.2 (RFC 8260 §2.1 likewise): no user data aborts the association.
+            self.terminate(CloseReason::ProtocolViolation, true);
+            return None;
+        }
+        let t = match tcb.recv.classify(tsn) {
             TsnClass::New(t) => t,
             TsnClass::Duplicate => {
                 self.stats.duplicate_data += 1;
                 tcb.sack_due = true;
-                return;
+                return None;
             }
             TsnClass::TooFar => {
                 self.stats.dropped_data += 1;
-                return;
+                return None;
             }
         };
-        if tcb.reasm.held() + data.payload.len() > tcb.capacity {
+        // With I-DATA, fragments below the cumulative TSN stay until their message is whole,
+        // so their number is bounded too; the next TSN in line is still taken so the
+        // cumulative TSN can move.
+        let crowded = idata && tcb.ireasm.entries() >= MAX_IDATA_ENTRIES && t != tcb.recv.cum() + 1;
+        if tcb.held() + len > tcb.capacity || crowded {
             // §6.2: no room; drop it unacknowledged, the sender retransmits.
             self.stats.dropped_data += 1;
-            return;
+            return None;
         }
         tcb.recv.record(t);
-        if data.stream_id >= tcb.inbound_streams {
+        if stream >= tcb.inbound_streams {
             // §6.4: acknowledge but drop, and report the invalid stream.
-            let cause = ErrorCause::InvalidStreamIdentifier(data.stream_id);
+            let cause = ErrorCause::InvalidStreamIdentifier(stream);
             self.push_ctrl(Chunk::Error(OperationError {
                 causes: vec![cause],
             }));
-            return;
+            return None;
         }
+        Some(t)
+    }
+
+    /// RFC 9260 §6.2: one DATA chunk.
+    fn on_data(&mut self, data: Data) {
+        let Some(t) = self.accept_data(data.tsn, data.stream_id, data.payload.len(), false) else {
+            return;
+        };
+        let Some(tcb) = self.tcb.as_mut() else {
+            return;
+        };
         let fragment = Fragment {
             stream: data.stream_id,
             ssn: data.ssn,
@@ -274,6 +318,32 @@ impl Association {
             payload: data.payload,
         };
         if tcb.reasm.insert(t, fragment, &mut self.events).is_err() {
+            self.terminate(CloseReason::ProtocolViolation, true);
+        }
+    }
+
+    /// RFC 8260 §2.2.3: one I-DATA chunk, reassembled by (stream, U bit, MID).
+    fn on_idata(&mut self, data: IData) {
+        if self
+            .accept_data(data.tsn, data.stream_id, data.payload.len(), true)
+            .is_none()
+        {
+            return;
+        }
+        let Some(tcb) = self.tcb.as_mut() else {
+            return;
+        };
+        let fragment = IFragment {
+            stream: data.stream_id,
+            unordered: data.unordered,
+            mid: data.mid,
+            fsn: data.fsn,
+            ppid: data.ppid,
+            beginning: data.beginning,
+            ending: data.ending,
+            payload: data.payload,
+        };
+        if tcb.ireasm.insert(fragment, &mut self.events).is_err() {
             self.terminate(CloseReason::ProtocolViolation, true);
         }
     }
@@ -375,6 +445,11 @@ impl Association {
         let Some(tcb) = self.tcb.as_mut() else {
             return;
         };
+        if tcb.interleaving {
+            // RFC 8260 §2.3.1: with I-DATA only I-FORWARD-TSN can name the skipped messages.
+            self.stats.malformed += 1;
+            return;
+        }
         tcb.sack_due = true;
         let point = tcb.recv.unwrap(f.new_cumulative_tsn);
         if let Some(cum) = tcb.recv.forward(f.new_cumulative_tsn) {
@@ -384,6 +459,23 @@ impl Association {
             if tcb.reasm.drain(cum, &mut self.events).is_err() {
                 self.terminate(CloseReason::ProtocolViolation, true);
             }
+        }
+    }
+
+    /// RFC 8260 §2.3.1: I-FORWARD-TSN moves the cumulative TSN like FORWARD TSN and names
+    /// the skipped messages by stream, U bit and MID.
+    fn on_iforward_tsn(&mut self, f: &IForwardTsn) {
+        let Some(tcb) = self.tcb.as_mut() else {
+            return;
+        };
+        if !tcb.interleaving {
+            // Without I-DATA there are no MIDs to skip; FORWARD TSN is the chunk to use.
+            self.stats.malformed += 1;
+            return;
+        }
+        tcb.sack_due = true;
+        if tcb.recv.forward(f.new_cumulative_tsn).is_some() {
+            tcb.ireasm.forward(&f.skipped, &mut self.events);
         }
     }
 }

@@ -10,12 +10,14 @@
 //! The pieces: association setup and teardown (`setup`), the state cookie (`cookie`), the send
 //! queue with fragmentation (`send_queue`), SACK processing and fast retransmit
 //! (`retransmit`), congestion control (`congestion`), the RTO (`rto`), received TSNs and SACK
-//! generation (`sack_gen`), reassembly and ordered delivery (`reassembly`), stream reset
-//! (`reconfig`), the packets that go out (`output`) and the ones that come in (`input`).
+//! generation (`sack_gen`), reassembly and ordered delivery (`reassembly`; for RFC 8260 I-DATA,
+//! `interleave`), stream reset (`reconfig`), the packets that go out (`output`) and the ones
+//! that come in (`input`).
 
 mod congestion;
 mod cookie;
 mod input;
+mod interleave;
 mod output;
 mod reassembly;
 mod reconfig;
@@ -29,6 +31,8 @@ mod udp;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_idata;
+#[cfg(test)]
 mod tests_loss;
 
 use core::time::Duration;
@@ -40,6 +44,7 @@ use crate::Instant;
 use crate::sctp::chunk::Chunk;
 use congestion::Congestion;
 use cookie::CookieSecret;
+use interleave::Interleaved;
 use reassembly::Reassembly;
 use reconfig::ReconfigState;
 use rto::Rto;
@@ -90,6 +95,11 @@ pub struct Config {
     /// layer is DTLS (Error Detection Method 1), and send zero checksums once the peer
     /// announces the same. Only for SCTP over DTLS (RFC 8261); off by default.
     pub zero_checksum: bool,
+    /// RFC 8260: offer I-DATA and I-FORWARD-TSN, and use them when the peer offers them too
+    /// (user message interleaving: a large message on one stream does not hold back messages
+    /// on others). Otherwise, or with a peer that does not, DATA is used. On by default, as
+    /// WebRTC offers it.
+    pub interleaving: bool,
 }
 
 impl Default for Config {
@@ -111,6 +121,7 @@ impl Default for Config {
             delayed_ack: Duration::from_millis(200),
             cookie_lifetime: Duration::from_secs(60),
             zero_checksum: false,
+            interleaving: true,
         }
     }
 }
@@ -335,6 +346,10 @@ struct Handshake {
     cookie: Option<(u32, Vec<u8>)>,
     /// The INIT ACK received, for the TCB the COOKIE ACK creates.
     peer_init: Option<crate::sctp::chunk::Init>,
+    /// When the last COOKIE ECHO left, to time a Stale Cookie ERROR (RFC 9260 §5.2.6).
+    echo_sent: Instant,
+    /// RFC 9260 §5.2.6: the Cookie Preservative (milliseconds) the next INIT asks for.
+    preserve_ms: Option<u32>,
 }
 
 /// The Transmission Control Block of an established association (RFC 9260 §14).
@@ -345,6 +360,10 @@ struct Tcb {
     send: SendQueue,
     recv: RecvTsns,
     reasm: Reassembly,
+    /// RFC 8260: I-DATA reassembly, used instead of `reasm` when `interleaving`.
+    ireasm: Interleaved,
+    /// RFC 8260 §2.2.1: both sides offered I-DATA, so it replaces DATA both ways.
+    interleaving: bool,
     cc: Congestion,
     outbound_streams: u16,
     inbound_streams: u16,
@@ -363,7 +382,12 @@ struct Tcb {
 
 impl Tcb {
     fn a_rwnd(&self) -> u32 {
-        u32::try_from(self.capacity.saturating_sub(self.reasm.held())).unwrap_or(u32::MAX)
+        u32::try_from(self.capacity.saturating_sub(self.held())).unwrap_or(u32::MAX)
+    }
+
+    /// Bytes of received user data not yet delivered.
+    fn held(&self) -> usize {
+        self.reasm.held() + self.ireasm.held()
     }
 }
 

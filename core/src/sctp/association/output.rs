@@ -4,7 +4,7 @@
 
 use super::send_queue::DATA_HEADER_LEN;
 use super::{Association, State, Timer};
-use crate::sctp::chunk::{Chunk, ForwardTsn, SkippedStream};
+use crate::sctp::chunk::Chunk;
 use crate::sctp::packet::{COMMON_HEADER_LEN, checksum};
 
 /// SACK fixed part with its chunk header.
@@ -64,16 +64,15 @@ impl Association {
             let ctrl = self.ctrl.pop_front().expect("front exists");
             ctrl.chunk.encode(out);
         }
+        if self.ctrl.is_empty() && self.ctrl.capacity() > 0 {
+            // Control chunks are rare once established (HEARTBEATs, RE-CONFIG), so an idle
+            // association keeps no storage for them: 256 of its ~2,000 bytes otherwise.
+            drop(core::mem::take(&mut self.ctrl));
+        }
         if tcb.forward_tsn_due {
             tcb.forward_tsn_due = false;
-            if let Some((point, streams)) = tcb.send.forward_tsn() {
-                let chunk = Chunk::ForwardTsn(ForwardTsn {
-                    new_cumulative_tsn: point,
-                    streams: streams
-                        .into_iter()
-                        .map(|(stream_id, ssn)| SkippedStream { stream_id, ssn })
-                        .collect(),
-                });
+            // FORWARD TSN, or I-FORWARD-TSN with I-DATA (RFC 8260 §2.3.1).
+            if let Some(chunk) = tcb.send.forward_tsn_chunk() {
                 if out.len() + chunk.encoded_len() <= mtu {
                     chunk.encode(out);
                     self.stats.forward_tsns_sent += 1;

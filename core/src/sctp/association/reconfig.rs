@@ -188,6 +188,7 @@ impl Association {
             return;
         };
         tcb.reasm.reset(&streams);
+        tcb.ireasm.reset(&streams);
         tcb.reconfig.peer_next_seq = seq.wrapping_add(1);
         tcb.reconfig.last_response = Some((seq, ReconfigResult::SUCCESS_PERFORMED));
         tcb.reconfig.deferred = None;
@@ -234,7 +235,7 @@ impl Association {
         ) {
             // RFC 6525 §5.1.2: the reset streams start again at SSN 0.
             for s in &request.streams {
-                tcb.send.next_ssn.remove(s);
+                tcb.send.reset_stream(*s);
             }
             self.events.push_back(Event::StreamReset {
                 streams: request.streams,

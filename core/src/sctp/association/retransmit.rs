@@ -1,6 +1,12 @@
 //! What a SACK does to the send side (RFC 9260 §6.2.1, §7.2.4): the cumulative TSN ack frees
 //! chunks, gap blocks mark chunks acknowledged, and chunks reported missing three times are
 //! fast-retransmitted (or abandoned under RFC 3758).
+//!
+//! A fast retransmission that is itself lost would, by the RFC alone, wait for the T3-rtx
+//! timer (at least RTO.Min, one second, then a window of one MTU): on a long path losing 1%
+//! of its packets that happens every few seconds and costs most of the rate. Here it gets
+//! miss indications of its own, counted only from chunks acknowledged that were sent after
+//! it (as RACK, RFC 8985 §6.2, reasons about send times): three more, and it goes again.
 
 use super::congestion::Congestion;
 use super::rto::Rto;
@@ -53,6 +59,10 @@ impl SendQueue {
         }
         let flight_before = self.flight;
         let mut acked: u32 = 0;
+        let mut acked_chunks: u32 = 0;
+        let mut lost_chunks: u32 = 0;
+        // The latest send time among the chunks this SACK newly acknowledges.
+        let mut newest_acked: Option<Instant> = None;
         let cum_advanced = cum != self.cum_ack;
         while let Some(front) = self.sent.front() {
             if tsn_lt(cum, front.tsn) {
@@ -60,14 +70,19 @@ impl SendQueue {
             }
             // NOTE(unwrap): front() just returned Some.
             let s = self.sent.pop_front().expect("front exists");
+            if s.state == ChunkState::InFlight {
+                newest_acked = newest_acked.max(Some(s.sent_at));
+            }
             match s.state {
                 ChunkState::InFlight => {
                     self.flight -= s.size();
                     acked += s.size();
+                    acked_chunks += 1;
                 }
                 ChunkState::Retransmit => {
                     self.retransmit_count -= 1;
                     acked += s.size();
+                    acked_chunks += 1;
                 }
                 ChunkState::GapAcked | ChunkState::Abandoned => {}
             }
@@ -103,12 +118,26 @@ impl SendQueue {
             for s in self.sent.range_mut(from..=to) {
                 match s.state {
                     ChunkState::InFlight => {
+                        newest_acked = newest_acked.max(Some(s.sent_at));
                         self.flight -= s.size();
                         acked += s.size();
+                        acked_chunks += 1;
+                        // RFC 9260 §6.3.1 C5: a gap block acknowledges the timed chunk too;
+                        // waiting for the cumulative ack would add the time a hole below it
+                        // takes to fill (a round trip or more) to the measurement.
+                        if let Some((tsn, sent_at)) = self.rtt_probe
+                            && tsn == s.tsn
+                        {
+                            self.rtt_probe = None;
+                            if s.transmissions == 1 {
+                                rto.measure(now.saturating_duration_since(sent_at));
+                            }
+                        }
                     }
                     ChunkState::Retransmit => {
                         self.retransmit_count -= 1;
                         acked += s.size();
+                        acked_chunks += 1;
                     }
                     ChunkState::GapAcked | ChunkState::Abandoned => continue,
                 }
@@ -143,11 +172,22 @@ impl SendQueue {
         let mut fresh = true;
         if let Some(highest) = highest_acked {
             for s in self.sent.range_mut(..highest) {
-                if s.state != ChunkState::InFlight || s.fast_retransmitted {
+                if s.state != ChunkState::InFlight {
                     continue;
                 }
-                s.misses += 1;
-                if s.misses >= FAST_RETRANSMIT_MISSES {
+                // A retransmission counts a miss only from chunks sent after it.
+                if s.fast_retransmitted && newest_acked.is_none_or(|t| t <= s.sent_at) {
+                    continue;
+                }
+                s.misses = s.misses.saturating_add(1);
+                // Three more for each retransmission already made.
+                let needed = if s.fast_retransmitted {
+                    u32::from(FAST_RETRANSMIT_MISSES) * s.transmissions
+                } else {
+                    u32::from(FAST_RETRANSMIT_MISSES)
+                };
+                if u32::from(s.misses) >= needed {
+                    lost_chunks += 1;
                     self.flight -= s.size();
                     if SendQueue::policy_exhausted(s, now) {
                         s.state = ChunkState::Abandoned;
@@ -177,9 +217,9 @@ impl SendQueue {
         // RFC 9260 §6.2.1: the peer's window less what is still in flight.
         self.peer_rwnd = sack.a_rwnd.saturating_sub(self.flight);
         if outcome.fast_retransmit {
-            cc.on_fast_retransmit(self.last_assigned_tsn());
+            cc.on_fast_retransmit(self.last_assigned_tsn(), lost_chunks, rto);
         }
-        cc.on_sack(acked, cum_advanced, flight_before, cum);
+        cc.on_sack(acked, acked_chunks, flight_before, cum, now, rto);
         if self.sent.is_empty() {
             cc.on_all_acked();
         }
@@ -207,8 +247,13 @@ mod tests {
     fn setup(messages: usize) -> (SendQueue, Rto, Congestion) {
         let mut q = SendQueue::new(1000, 1 << 20);
         let mut cc = Congestion::new(1200, 1 << 20);
+        let rto = Rto::new(
+            Duration::from_secs(1),
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+        );
         for _ in 0..10 {
-            cc.on_sack(1200, true, 1 << 20, 0);
+            cc.on_sack(1200, 1, 1 << 20, 0, Instant::ZERO, &rto);
         }
         for i in 0..messages {
             q.push(0, 51, false, vec![i as u8; 100], RELIABLE);
@@ -216,15 +261,7 @@ mod tests {
         let mut out = Vec::new();
         let n = q.write(&mut out, usize::MAX, Instant::ZERO, cc.cwnd(), false, 1172);
         assert_eq!(n, messages);
-        (
-            q,
-            Rto::new(
-                Duration::from_secs(1),
-                Duration::from_millis(100),
-                Duration::from_secs(60),
-            ),
-            cc,
-        )
+        (q, rto, cc)
     }
 
     fn sack(cum: u32, blocks: &[(u16, u16)]) -> Sack {
@@ -283,6 +320,46 @@ mod tests {
             .on_sack(&sack(999, &[(2, 5)]), now, &mut rto, &mut cc)
             .unwrap();
         assert!(!out.fast_retransmit);
+    }
+
+    #[test]
+    fn a_lost_fast_retransmission_goes_again_after_three_later_acks() {
+        let (mut q, mut rto, mut cc) = setup(6);
+        let t1 = Instant::from_millis(10);
+        for end in [2u16, 3, 4] {
+            q.on_sack(&sack(999, &[(2, end)]), t1, &mut rto, &mut cc)
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        assert_eq!(
+            q.write(&mut out, 1200, t1, 0, true, 1172),
+            1,
+            "TSN 1000 again"
+        );
+        // Three new chunks sent after the retransmission.
+        let t2 = Instant::from_millis(20);
+        for i in 0..3 {
+            q.push(0, 51, false, vec![i; 100], RELIABLE);
+        }
+        out.clear();
+        assert_eq!(q.write(&mut out, usize::MAX, t2, 1 << 20, false, 1172), 3);
+        // The retransmission is lost too: acknowledgements of chunks sent before it do not
+        // count, the three sent after it do.
+        let t3 = Instant::from_millis(40);
+        let out = q
+            .on_sack(&sack(999, &[(2, 6)]), t3, &mut rto, &mut cc)
+            .unwrap();
+        assert!(
+            !out.fast_retransmit,
+            "TSN 1005 was sent before the retransmission"
+        );
+        for (i, end) in [7u16, 8, 9].into_iter().enumerate() {
+            let out = q
+                .on_sack(&sack(999, &[(2, end)]), t3, &mut rto, &mut cc)
+                .unwrap();
+            assert_eq!(out.fast_retransmit, i == 2, "after the later chunk {end}");
+        }
+        assert_eq!(q.retransmit_count, 1);
     }
 
     #[test]

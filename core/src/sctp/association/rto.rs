@@ -1,5 +1,7 @@
 //! The retransmission timeout of RFC 9260 §6.3.1: smoothed RTT, RTT variation, Karn's rule
-//! (callers only feed RTTs of chunks sent once) and exponential backoff (§6.3.3 E2).
+//! (callers only feed RTTs of chunks sent once) and exponential backoff (§6.3.3 E2). It also
+//! keeps the latest and the minimum RTT, which congestion control uses to tell a loss caused
+//! by a full queue (the RTT has grown) from a random one (see `congestion`).
 
 use core::time::Duration;
 
@@ -11,7 +13,17 @@ pub(crate) struct Rto {
     rto: Duration,
     min: Duration,
     max: Duration,
+    /// The most recent measurement.
+    latest: Option<Duration>,
+    /// Minimum of the measurements in the current window and in the one before it.
+    min_rtt: [Option<Duration>; 2],
+    /// Measurements in the current window.
+    window_samples: u32,
 }
+
+/// Measurements per minimum-RTT window: with one timed chunk per round trip, about 256 round
+/// trips (25 s at 100 ms), so the minimum follows a path that got slower.
+const MIN_RTT_WINDOW: u32 = 256;
 
 impl Rto {
     pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> Rto {
@@ -22,6 +34,23 @@ impl Rto {
             rto: initial.clamp(min, max),
             min,
             max,
+            latest: None,
+            min_rtt: [None; 2],
+            window_samples: 0,
+        }
+    }
+
+    /// The most recent RTT measurement.
+    pub(crate) fn latest(&self) -> Option<Duration> {
+        self.latest
+    }
+
+    /// The smallest RTT measured recently (over the last one to two windows of
+    /// `MIN_RTT_WINDOW` measurements): the path's RTT without queueing.
+    pub(crate) fn min_rtt(&self) -> Option<Duration> {
+        match self.min_rtt {
+            [Some(a), Some(b)] => Some(a.min(b)),
+            [a, b] => a.or(b),
         }
     }
 
@@ -38,6 +67,13 @@ impl Rto {
 
     /// RFC 9260 §6.3.1 C1-C3: folds in one measurement `r`.
     pub(crate) fn measure(&mut self, r: Duration) {
+        self.latest = Some(r);
+        self.window_samples += 1;
+        if self.window_samples > MIN_RTT_WINDOW {
+            self.window_samples = 1;
+            self.min_rtt = [None, self.min_rtt[0]];
+        }
+        self.min_rtt[0] = Some(self.min_rtt[0].map_or(r, |m| m.min(r)));
         match self.srtt {
             None => {
                 // C2: the first measurement.
@@ -103,5 +139,30 @@ mod tests {
         assert_eq!(rto.rto(), ms(3000), "RTO.Max");
         rto.measure(ms(10));
         assert_eq!(rto.rto(), ms(1000), "a new measurement undoes the backoff");
+    }
+
+    #[test]
+    fn latest_and_windowed_minimum() {
+        let mut rto = Rto::new(ms(1000), ms(1000), ms(3000));
+        assert_eq!((rto.latest(), rto.min_rtt()), (None, None));
+        rto.measure(ms(100));
+        rto.measure(ms(130));
+        assert_eq!(
+            (rto.latest(), rto.min_rtt()),
+            (Some(ms(130)), Some(ms(100)))
+        );
+        // The path gets slower: the old minimum is forgotten after one to two windows.
+        for _ in 0..MIN_RTT_WINDOW {
+            rto.measure(ms(200));
+        }
+        assert_eq!(
+            rto.min_rtt(),
+            Some(ms(100)),
+            "still within the previous window"
+        );
+        for _ in 0..MIN_RTT_WINDOW {
+            rto.measure(ms(200));
+        }
+        assert_eq!(rto.min_rtt(), Some(ms(200)));
     }
 }

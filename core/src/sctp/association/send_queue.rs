@@ -1,6 +1,12 @@
-//! Send side of user messages (RFC 9260 §6.1, §6.6, §6.9): messages wait in a queue, are cut
-//! into DATA chunks the size of the path MTU when they are first sent, and stay in `sent`
-//! (indexed by TSN from the cumulative TSN ack) until acknowledged or abandoned.
+//! Send side of user messages (RFC 9260 §6.1, §6.6, §6.9; RFC 8260 §2.2.2, §3.2): messages
+//! wait in one queue per stream, are cut into DATA (or I-DATA) chunks the size of the path MTU
+//! when they are first sent, and stay in `sent` (indexed by TSN from the cumulative TSN ack)
+//! until acknowledged or abandoned.
+//!
+//! Streams take turns (RFC 8260 §3.2, the round-robin scheduler): with I-DATA the turn passes
+//! after every chunk, so a large message on one stream does not hold back small ones on
+//! others; with DATA, whose fragments need consecutive TSNs (RFC 9260 §6.9), it passes after
+//! every whole message.
 //!
 //! A message's bytes are shared (`Arc`) between all its fragments: sending and retransmitting
 //! copy payload straight into the packet buffer, with no allocation per chunk.
@@ -9,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::Instant;
+use crate::sctp::chunk::{Chunk, ForwardTsn, IForwardTsn, SkippedMessage, SkippedStream};
 
 /// RFC 9260 §3.3.1: the E, B and U bits.
 const FLAG_END: u8 = 0x01;
@@ -16,6 +23,14 @@ const FLAG_BEGINNING: u8 = 0x02;
 const FLAG_UNORDERED: u8 = 0x04;
 /// Chunk header plus the DATA fixed fields.
 pub(crate) const DATA_HEADER_LEN: usize = 16;
+/// Chunk header plus the I-DATA fixed fields (RFC 8260 §2.1).
+pub(crate) const IDATA_HEADER_LEN: usize = 20;
+/// RFC 8260 §2.1: the I-DATA chunk type.
+const I_DATA: u8 = 64;
+/// Entries in one I-FORWARD-TSN (8 bytes each), so that it always fits a packet.
+const MAX_SKIPPED: usize = 64;
+/// The smallest I-DATA fragment cut to fill the rest of a packet.
+const MIN_FILL: usize = 256;
 
 /// Per-message partial reliability (RFC 3758 §3.1, RFC 8831 §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +52,16 @@ impl Policy {
 /// A user message not yet completely sent.
 #[derive(Debug)]
 pub(crate) struct OutMessage {
-    pub(crate) stream: u16,
     pub(crate) ppid: u32,
     pub(crate) unordered: bool,
     pub(crate) data: Arc<Vec<u8>>,
     pub(crate) policy: Policy,
     /// Bytes already cut into chunks.
     offset: usize,
-    ssn: u16,
+    /// The SSN (DATA) or MID (I-DATA), assigned when the first chunk is cut.
+    mid: u32,
+    /// RFC 8260 §2.1: the Fragment Sequence Number of the next chunk.
+    fsn: u32,
     id: u64,
 }
 
@@ -66,7 +83,10 @@ pub(crate) enum ChunkState {
 pub(crate) struct Sent {
     pub(crate) tsn: u32,
     pub(crate) stream: u16,
-    pub(crate) ssn: u16,
+    /// The SSN (DATA, low 16 bits) or MID (I-DATA).
+    pub(crate) mid: u32,
+    /// RFC 8260 §2.1: the Fragment Sequence Number (I-DATA only).
+    pub(crate) fsn: u32,
     pub(crate) ppid: u32,
     pub(crate) flags: u8,
     data: Arc<Vec<u8>>,
@@ -97,18 +117,35 @@ impl Sent {
     }
 }
 
-/// RFC 9260 §3.3.1: appends a DATA chunk (its length is always a multiple of four after the
-/// padding appended here).
-pub(crate) fn write_data_chunk(out: &mut Vec<u8>, s: &Sent) {
+/// RFC 9260 §3.3.1 / RFC 8260 §2.1: appends a DATA or I-DATA chunk (its length is always a
+/// multiple of four after the padding appended here).
+pub(crate) fn write_data_chunk(out: &mut Vec<u8>, s: &Sent, interleaving: bool) {
     let payload = s.payload();
-    let length = DATA_HEADER_LEN + payload.len();
-    out.push(0);
+    let header = if interleaving {
+        IDATA_HEADER_LEN
+    } else {
+        DATA_HEADER_LEN
+    };
+    let length = header + payload.len();
+    out.push(if interleaving { I_DATA } else { 0 });
     out.push(s.flags);
     out.extend_from_slice(&u16::try_from(length).unwrap_or(u16::MAX).to_be_bytes());
     out.extend_from_slice(&s.tsn.to_be_bytes());
     out.extend_from_slice(&s.stream.to_be_bytes());
-    out.extend_from_slice(&s.ssn.to_be_bytes());
-    out.extend_from_slice(&s.ppid.to_be_bytes());
+    if interleaving {
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&s.mid.to_be_bytes());
+        // RFC 8260 §2.1: the first fragment carries the PPID, the others their FSN.
+        let word = if s.flags & FLAG_BEGINNING != 0 {
+            s.ppid
+        } else {
+            s.fsn
+        };
+        out.extend_from_slice(&word.to_be_bytes());
+    } else {
+        out.extend_from_slice(&(s.mid as u16).to_be_bytes());
+        out.extend_from_slice(&s.ppid.to_be_bytes());
+    }
     out.extend_from_slice(payload);
     out.resize(out.len() + (4 - length % 4) % 4, 0);
 }
@@ -116,7 +153,17 @@ pub(crate) fn write_data_chunk(out: &mut Vec<u8>, s: &Sent) {
 /// Everything the sender keeps about user data.
 #[derive(Debug)]
 pub(crate) struct SendQueue {
-    pub(crate) queue: VecDeque<OutMessage>,
+    /// Messages not yet wholly cut into chunks, per stream in the order given.
+    queues: BTreeMap<u16, VecDeque<OutMessage>>,
+    /// Streams with queued messages, in round-robin order (RFC 8260 §3.2); the front one is
+    /// served next.
+    ring: VecDeque<u16>,
+    /// RFC 8260: I-DATA was negotiated, so chunks are I-DATA and messages interleave.
+    pub(crate) interleaving: bool,
+    /// The peer's receive buffer as its INIT announced it.
+    peer_capacity: usize,
+    /// Bytes of the messages started and not yet wholly cut (I-DATA only).
+    open_bytes: usize,
     /// Unsent bytes per stream (the data channel's bufferedAmount).
     pub(crate) buffered: BTreeMap<u16, usize>,
     pub(crate) queued_bytes: usize,
@@ -127,7 +174,10 @@ pub(crate) struct SendQueue {
     pub(crate) flight: u32,
     pub(crate) peer_rwnd: u32,
     pub(crate) retransmit_count: usize,
-    pub(crate) next_ssn: BTreeMap<u16, u16>,
+    /// Next SSN (DATA) or ordered MID (I-DATA) per stream.
+    next_ssn: BTreeMap<u16, u32>,
+    /// RFC 8260 §2.2.2: unordered messages have MIDs of their own per stream.
+    next_unordered_mid: BTreeMap<u16, u32>,
     /// Karn's rule (RFC 9260 §6.3.1 C5): the one chunk being timed.
     pub(crate) rtt_probe: Option<(u32, Instant)>,
     next_message: u64,
@@ -143,7 +193,11 @@ pub(crate) struct SendQueue {
 impl SendQueue {
     pub(crate) fn new(initial_tsn: u32, peer_rwnd: u32) -> SendQueue {
         SendQueue {
-            queue: VecDeque::new(),
+            queues: BTreeMap::new(),
+            ring: VecDeque::new(),
+            interleaving: false,
+            peer_capacity: peer_rwnd as usize,
+            open_bytes: 0,
             buffered: BTreeMap::new(),
             queued_bytes: 0,
             sent: VecDeque::new(),
@@ -153,6 +207,7 @@ impl SendQueue {
             peer_rwnd,
             retransmit_count: 0,
             next_ssn: BTreeMap::new(),
+            next_unordered_mid: BTreeMap::new(),
             rtt_probe: None,
             next_message: 0,
             low_threshold: BTreeMap::new(),
@@ -173,16 +228,27 @@ impl SendQueue {
         *self.buffered.entry(stream).or_default() += data.len();
         let id = self.next_message;
         self.next_message += 1;
-        self.queue.push_back(OutMessage {
-            stream,
+        let queue = self.queues.entry(stream).or_default();
+        if queue.is_empty() {
+            self.ring.push_back(stream);
+        }
+        queue.push_back(OutMessage {
             ppid,
             unordered,
             data: Arc::new(data),
             policy,
             offset: 0,
-            ssn: 0,
+            mid: 0,
+            fsn: 0,
             id,
         });
+    }
+
+    /// RFC 6525 §5.1.2 / RFC 8260 §2.3.2: a reset stream's SSNs (or ordered and unordered
+    /// MIDs) start again at zero.
+    pub(crate) fn reset_stream(&mut self, stream: u16) {
+        self.next_ssn.remove(&stream);
+        self.next_unordered_mid.remove(&stream);
     }
 
     fn unbuffer(&mut self, stream: u16, bytes: usize) {
@@ -203,13 +269,53 @@ impl SendQueue {
 
     /// Whether nothing is queued or outstanding.
     pub(crate) fn is_idle(&self) -> bool {
-        self.queue.is_empty() && self.sent.is_empty()
+        self.ring.is_empty() && self.sent.is_empty()
     }
 
     /// Whether a message for one of `streams` (any when empty) is still queued.
     pub(crate) fn has_queued(&self, streams: &[u16]) -> bool {
-        streams.is_empty() && !self.queue.is_empty()
-            || self.queue.iter().any(|m| streams.contains(&m.stream))
+        streams.is_empty() && !self.ring.is_empty()
+            || streams.iter().any(|s| self.queues.contains_key(s))
+    }
+
+    /// The stream whose turn it is, after dropping messages that expired unsent. With
+    /// I-DATA a stream whose next message would start is passed over while the messages
+    /// already started would, with it, exceed what the peer can buffer: the receiver holds
+    /// the fragments of every started message until each is whole, and could otherwise fill
+    /// its window with parts of messages none of which can complete.
+    fn next_stream(&mut self, now: Instant, mtu_payload: usize) -> Option<u16> {
+        let mut passed = 0;
+        while passed < self.ring.len() {
+            let &stream = self.ring.front()?;
+            let Some(queue) = self.queues.get_mut(&stream) else {
+                self.ring.pop_front();
+                continue;
+            };
+            let Some(msg) = queue.front() else {
+                self.queues.remove(&stream);
+                self.ring.pop_front();
+                continue;
+            };
+            if msg.offset == 0 && msg.policy.expires.is_some_and(|t| now >= t) {
+                // RFC 3758 §3.5: a message that expired before it was sent is dropped here.
+                let len = msg.data.len();
+                queue.pop_front();
+                self.unbuffer(stream, len);
+                continue;
+            }
+            let starts_large = msg.offset == 0 && msg.data.len() > mtu_payload;
+            if self.interleaving
+                && starts_large
+                && self.open_bytes > 0
+                && self.open_bytes + msg.data.len() > self.peer_capacity
+            {
+                self.ring.rotate_left(1);
+                passed += 1;
+                continue;
+            }
+            return Some(stream);
+        }
+        None
     }
 
     /// The TSN the next new chunk gets, minus one: the last TSN assigned.
@@ -231,6 +337,14 @@ impl SendQueue {
     ) -> usize {
         let start_len = out.len();
         let mut written = 0;
+        let interleaving = self.interleaving;
+        let header = if interleaving {
+            IDATA_HEADER_LEN
+        } else {
+            DATA_HEADER_LEN
+        };
+        // The caller counts a DATA header; an I-DATA one is four bytes longer.
+        let mtu_payload = mtu_payload.saturating_sub(header - DATA_HEADER_LEN).max(1);
         let fits = |out: &Vec<u8>, size: usize| out.len() - start_len + size <= room;
         // RFC 9260 §6.1 rule B / §7.2.1: a new packet may leave while the flight is below cwnd.
         if self.retransmit_count > 0 && (ignore_cwnd || self.flight < cwnd) {
@@ -238,11 +352,11 @@ impl SendQueue {
                 if s.state != ChunkState::Retransmit {
                     continue;
                 }
-                let size = (s.len as usize).div_ceil(4) * 4 + DATA_HEADER_LEN;
+                let size = (s.len as usize).div_ceil(4) * 4 + header;
                 if !fits(out, size) {
                     break;
                 }
-                write_data_chunk(out, s);
+                write_data_chunk(out, s, interleaving);
                 s.state = ChunkState::InFlight;
                 s.transmissions += 1;
                 s.sent_at = now;
@@ -256,30 +370,53 @@ impl SendQueue {
         }
         // RFC 9260 §6.1 rule A: with nothing in flight one chunk may probe a zero window.
         while self.flight < cwnd && self.retransmit_count == 0 {
-            let Some(msg) = self.queue.front_mut() else {
+            let Some(stream) = self.next_stream(now, mtu_payload) else {
                 break;
             };
-            if msg.offset == 0 && msg.policy.expires.is_some_and(|t| now >= t) {
-                // RFC 3758 §3.5: a message that expired before it was sent is dropped here.
-                let (stream, len) = (msg.stream, msg.data.len());
-                self.queue.pop_front();
-                self.unbuffer(stream, len);
-                continue;
-            }
+            // NOTE(unwrap): next_stream returned a stream with a queued message.
+            let queue = self.queues.get_mut(&stream).expect("stream has a queue");
+            let msg = queue.front_mut().expect("queue has a message");
             let remaining = msg.data.len() - msg.offset;
-            let len = remaining.min(mtu_payload);
-            let size = len.div_ceil(4) * 4 + DATA_HEADER_LEN;
+            let mut len = remaining.min(mtu_payload);
+            let size = len.div_ceil(4) * 4 + header;
             if !fits(out, size) {
-                break;
+                // RFC 8260 §2.1: I-DATA fragments are told apart by FSN, not by consecutive
+                // TSNs, so a message that needs several chunks anyway fills what is left of
+                // the packet (after a SACK, or another stream's chunk) instead of waiting.
+                let left = (room - (out.len() - start_len)).saturating_sub(header) & !3;
+                if !(interleaving && remaining > mtu_payload && left >= MIN_FILL) {
+                    break;
+                }
+                len = left;
             }
             let wire = (len + DATA_HEADER_LEN) as u32;
             if self.peer_rwnd < wire && self.flight > 0 {
                 break;
             }
-            if msg.offset == 0 && !msg.unordered {
-                let next = self.next_ssn.entry(msg.stream).or_default();
-                msg.ssn = *next;
-                *next = next.wrapping_add(1);
+            if msg.offset == 0 {
+                msg.mid = if interleaving {
+                    // RFC 8260 §2.2.2: ordered and unordered messages count MIDs apart.
+                    let counters = if msg.unordered {
+                        &mut self.next_unordered_mid
+                    } else {
+                        &mut self.next_ssn
+                    };
+                    let next = counters.entry(stream).or_default();
+                    let mid = *next;
+                    *next = next.wrapping_add(1);
+                    mid
+                } else if msg.unordered {
+                    0
+                } else {
+                    // RFC 9260 §6.5: SSNs are 16 bits and wrap.
+                    let next = self.next_ssn.entry(stream).or_default();
+                    let ssn = *next;
+                    *next = u32::from((ssn as u16).wrapping_add(1));
+                    ssn
+                };
+                if interleaving && len < remaining {
+                    self.open_bytes += msg.data.len();
+                }
             }
             let mut flags = 0;
             if msg.offset == 0 {
@@ -295,8 +432,9 @@ impl SendQueue {
             self.next_tsn = tsn.wrapping_add(1);
             let sent = Sent {
                 tsn,
-                stream: msg.stream,
-                ssn: msg.ssn,
+                stream,
+                mid: msg.mid,
+                fsn: msg.fsn,
                 ppid: msg.ppid,
                 flags,
                 data: Arc::clone(&msg.data),
@@ -311,12 +449,24 @@ impl SendQueue {
                 message: msg.id,
             };
             msg.offset += len;
-            let stream = msg.stream;
-            if msg.offset == msg.data.len() {
-                self.queue.pop_front();
+            msg.fsn = msg.fsn.wrapping_add(1);
+            let finished = msg.offset == msg.data.len();
+            if finished {
+                if interleaving && flags & FLAG_BEGINNING == 0 {
+                    self.open_bytes -= msg.data.len();
+                }
+                queue.pop_front();
+            }
+            // RFC 8260 §3.2: with I-DATA the turn passes after each chunk, with DATA after
+            // each whole message.
+            if queue.is_empty() {
+                self.queues.remove(&stream);
+                self.ring.pop_front();
+            } else if finished || interleaving {
+                self.ring.rotate_left(1);
             }
             self.unbuffer(stream, len);
-            write_data_chunk(out, &sent);
+            write_data_chunk(out, &sent, interleaving);
             self.flight += sent.size();
             self.peer_rwnd = self.peer_rwnd.saturating_sub(sent.size());
             if self.rtt_probe.is_none() {
@@ -354,6 +504,7 @@ impl SendQueue {
 
     /// RFC 3758 §3.5 A3: abandons every chunk of message `id`, and what of it is unsent.
     pub(crate) fn abandon_message(&mut self, id: u64) {
+        let mut stream = None;
         for s in self.sent.iter_mut().filter(|s| s.message == id) {
             match s.state {
                 ChunkState::InFlight => self.flight -= s.size(),
@@ -361,11 +512,26 @@ impl SendQueue {
                 ChunkState::GapAcked | ChunkState::Abandoned => {}
             }
             s.state = ChunkState::Abandoned;
+            stream = Some(s.stream);
         }
-        if self.queue.front().is_some_and(|m| m.id == id)
-            && let Some(m) = self.queue.pop_front()
+        // A message partly sent is at the front of its stream's queue.
+        let Some(stream) = stream else {
+            return;
+        };
+        let Some(queue) = self.queues.get_mut(&stream) else {
+            return;
+        };
+        if queue.front().is_some_and(|m| m.id == id)
+            && let Some(m) = queue.pop_front()
         {
-            self.unbuffer(m.stream, m.data.len() - m.offset);
+            if queue.is_empty() {
+                self.queues.remove(&stream);
+                self.ring.retain(|&s| s != stream);
+            }
+            if self.interleaving {
+                self.open_bytes -= m.data.len();
+            }
+            self.unbuffer(stream, m.data.len() - m.offset);
         }
     }
 
@@ -380,16 +546,69 @@ impl SendQueue {
             }
             point = Some(s.tsn);
             if !s.unordered() {
+                let ssn = s.mid as u16;
                 match streams.iter_mut().find(|(id, _)| *id == s.stream) {
-                    Some(entry) => entry.1 = s.ssn,
-                    None => streams.push((s.stream, s.ssn)),
+                    Some(entry) => entry.1 = ssn,
+                    None => streams.push((s.stream, ssn)),
                 }
             }
         }
         point.map(|p| (p, streams))
     }
 
+    /// RFC 8260 §2.3.1: the I-FORWARD-TSN form of [`forward_tsn`](Self::forward_tsn): the
+    /// largest abandoned MID per stream and U bit. The point stops early rather than list
+    /// more than [`MAX_SKIPPED`] entries; the rest follows in the next one.
+    fn i_forward_tsn(&self) -> Option<IForwardTsn> {
+        let mut point = None;
+        let mut skipped: Vec<SkippedMessage> = Vec::new();
+        for s in self.sent.iter() {
+            if s.state != ChunkState::Abandoned {
+                break;
+            }
+            let unordered = s.unordered();
+            let known = skipped
+                .iter()
+                .position(|e| e.stream_id == s.stream && e.unordered == unordered);
+            match known {
+                Some(i) => skipped[i].mid = s.mid,
+                None if skipped.len() == MAX_SKIPPED => break,
+                None => skipped.push(SkippedMessage {
+                    stream_id: s.stream,
+                    unordered,
+                    mid: s.mid,
+                }),
+            }
+            point = Some(s.tsn);
+        }
+        point.map(|new_cumulative_tsn| IForwardTsn {
+            new_cumulative_tsn,
+            skipped,
+        })
+    }
+
+    /// The FORWARD TSN (DATA) or I-FORWARD-TSN (I-DATA) to send, if the Advanced.Peer.Ack.Point
+    /// is past the cumulative TSN ack (RFC 3758 §3.5 C, RFC 8260 §2.3.1).
+    pub(crate) fn forward_tsn_chunk(&self) -> Option<Chunk> {
+        if self.interleaving {
+            return self.i_forward_tsn().map(Chunk::IForwardTsn);
+        }
+        self.forward_tsn().map(|(point, streams)| {
+            Chunk::ForwardTsn(ForwardTsn {
+                new_cumulative_tsn: point,
+                streams: streams
+                    .into_iter()
+                    .map(|(stream_id, ssn)| SkippedStream { stream_id, ssn })
+                    .collect(),
+            })
+        })
+    }
+
     pub(crate) fn policy_exhausted(s: &Sent, now: Instant) -> bool {
         s.policy.exhausted(s.transmissions, now)
     }
 }
+
+#[cfg(test)]
+#[path = "send_queue_tests.rs"]
+mod tests;

@@ -4,7 +4,8 @@
 use super::cookie::{CookieError, CookieState};
 use super::{
     Association, CloseReason, Ctrl, Event, Handshake, State, Tcb, Timer, congestion::Congestion,
-    reassembly::Reassembly, reconfig::ReconfigState, sack_gen::RecvTsns, send_queue::SendQueue,
+    interleave::Interleaved, reassembly::Reassembly, reconfig::ReconfigState, sack_gen::RecvTsns,
+    send_queue::SendQueue,
 };
 use crate::sctp::chunk::{
     Chunk, CookieEcho, ErrorCause, Init, OperationError, Parameter, Shutdown,
@@ -15,10 +16,17 @@ const FEATURE_FORWARD_TSN: u8 = 1;
 const FEATURE_RECONFIG: u8 = 2;
 /// RFC 9653 §5.1 (bit 2): the peer accepts zero checksums over DTLS.
 const FEATURE_ZERO_CHECKSUM: u8 = 4;
+/// RFC 8260 §2.2.1 (bit 3): the peer lists I-DATA among its supported extensions; RFC 8260
+/// §2.3.1 (bit 4): and I-FORWARD-TSN.
+const FEATURE_I_DATA: u8 = 8;
+const FEATURE_I_FORWARD_TSN: u8 = 16;
 /// RFC 9653 §5.1: the Zero Checksum Acceptable parameter type.
 const ZERO_CHECKSUM_ACCEPTABLE: u16 = 0x8001;
 /// RFC 9653 §7: Error Detection Method Identifier 1, SCTP over DTLS.
 const EDMID_DTLS: u32 = 1;
+
+/// The most extra cookie life (milliseconds) a peer's Cookie Preservative obtains.
+const MAX_PRESERVATIVE_MS: u32 = 10_000;
 
 /// A non-zero random tag (RFC 9260 §5.3.1: zero is reserved for INIT).
 fn random_tag(rng: &mut crate::Rng) -> u32 {
@@ -41,21 +49,26 @@ impl Association {
         self.hs = Handshake {
             my_tag: random_tag(&mut self.rng),
             my_initial_tsn: self.rng.next_u32(),
-            retries: 0,
-            cookie: None,
-            peer_init: None,
+            ..Handshake::default()
         };
         self.state = State::CookieWait;
         self.send_init();
     }
 
     fn our_init(&self, tag: u32, initial_tsn: u32) -> Init {
+        let mut extensions = vec![
+            crate::sctp::ChunkType::FORWARD_TSN,
+            crate::sctp::ChunkType::RECONFIG,
+        ];
+        if self.config.interleaving {
+            // RFC 8260 §2.2.1, §2.3.1: I-DATA (and I-FORWARD-TSN, as we support RFC 3758)
+            // are offered through the Supported Extensions parameter.
+            extensions.push(crate::sctp::ChunkType::I_DATA);
+            extensions.push(crate::sctp::ChunkType::I_FORWARD_TSN);
+        }
         let mut params = vec![
             Parameter::ForwardTsnSupported,
-            Parameter::SupportedExtensions(vec![
-                crate::sctp::ChunkType::FORWARD_TSN,
-                crate::sctp::ChunkType::RECONFIG,
-            ]),
+            Parameter::SupportedExtensions(extensions),
         ];
         if self.config.zero_checksum {
             params.push(Parameter::Unknown {
@@ -82,7 +95,10 @@ impl Association {
     }
 
     fn send_init(&mut self) {
-        let init = self.our_init(self.hs.my_tag, self.hs.my_initial_tsn);
+        let mut init = self.our_init(self.hs.my_tag, self.hs.my_initial_tsn);
+        if let Some(ms) = self.hs.preserve_ms {
+            init.params.push(Parameter::CookiePreservative(ms));
+        }
         self.ctrl.push_back(Ctrl {
             tag: 0,
             chunk: Chunk::Init(init),
@@ -115,11 +131,38 @@ impl Association {
                     chunk,
                     alone: true,
                 });
+                self.hs.echo_sent = self.now;
                 let rto = self.rto.rto();
                 self.set_timer(Timer::T1, rto);
             }
             _ => self.send_init(),
         }
+    }
+
+    /// RFC 9260 §5.2.6: the peer found our COOKIE ECHO stale. We start again with a new
+    /// INIT asking, through a Cookie Preservative, for the measured round trip plus the
+    /// staleness (at most one second of it) more life. Each attempt counts against
+    /// Max.Init.Retransmits.
+    pub(super) fn on_stale_cookie(&mut self, staleness_usec: u32) {
+        if self.state != State::CookieEchoed {
+            return;
+        }
+        self.hs.retries += 1;
+        if self.hs.retries > self.config.max_init_retransmissions {
+            self.terminate(CloseReason::Timeout, false);
+            return;
+        }
+        let rtt = self.now.saturating_duration_since(self.hs.echo_sent);
+        let extra = core::time::Duration::from_micros(u64::from(staleness_usec))
+            .min(core::time::Duration::from_secs(1));
+        let ms = u32::try_from((rtt + extra).as_millis() + 1).unwrap_or(u32::MAX);
+        self.hs.preserve_ms = Some(ms);
+        self.hs.cookie = None;
+        self.hs.peer_init = None;
+        self.ctrl
+            .retain(|c| !matches!(c.chunk, Chunk::CookieEcho(_)));
+        self.state = State::CookieWait;
+        self.send_init();
     }
 
     /// RFC 9260 §5.1 B, §5.2.1, §5.2.2: answer an INIT with an INIT ACK carrying a cookie.
@@ -147,16 +190,7 @@ impl Association {
             // §9.2: an INIT while SHUTDOWN ACK is outstanding is answered by SHUTDOWN ACK.
             return;
         }
-        let mut features = 0;
-        if init.forward_tsn_supported() {
-            features |= FEATURE_FORWARD_TSN;
-        }
-        if supports_reconfig(init) {
-            features |= FEATURE_RECONFIG;
-        }
-        if accepts_zero_checksum(init) {
-            features |= FEATURE_ZERO_CHECKSUM;
-        }
+        let features = peer_features(init);
         let state = CookieState {
             created: self.now,
             my_tag,
@@ -168,6 +202,17 @@ impl Association {
             inbound_streams: self.config.streams.min(init.outbound_streams),
             features,
             tie_tags,
+            // RFC 9260 §5.1.3: a Cookie Preservative asks for a longer life; granted up to
+            // MAX_PRESERVATIVE_MS, since long-lived cookies invite replays.
+            extra_life_ms: init
+                .params
+                .iter()
+                .find_map(|p| match p {
+                    Parameter::CookiePreservative(ms) => Some(*ms),
+                    _ => None,
+                })
+                .unwrap_or(0)
+                .min(MAX_PRESERVATIVE_MS),
         };
         let mut ack = self.our_init(my_tag, my_tsn);
         ack.params
@@ -210,6 +255,7 @@ impl Association {
         });
         self.state = State::CookieEchoed;
         self.hs.retries = 0;
+        self.hs.echo_sent = self.now;
         // §5.1 C: T1-cookie starts at the current RTO.
         let rto = self.rto.rto();
         self.set_timer(Timer::T1, rto);
@@ -225,16 +271,7 @@ impl Association {
         let Some(ack) = self.hs.peer_init.take() else {
             return;
         };
-        let mut features = 0;
-        if ack.forward_tsn_supported() {
-            features |= FEATURE_FORWARD_TSN;
-        }
-        if supports_reconfig(&ack) {
-            features |= FEATURE_RECONFIG;
-        }
-        if accepts_zero_checksum(&ack) {
-            features |= FEATURE_ZERO_CHECKSUM;
-        }
+        let features = peer_features(&ack);
         let state = CookieState {
             created: self.now,
             my_tag: self.hs.my_tag,
@@ -246,6 +283,7 @@ impl Association {
             inbound_streams: self.config.streams.min(ack.outbound_streams),
             features,
             tie_tags: (0, 0),
+            extra_life_ms: 0,
         };
         self.establish(&state);
     }
@@ -261,11 +299,21 @@ impl Association {
             Err(error) => {
                 self.stats.bad_cookies += 1;
                 tracing::debug!(?error, "SCTP: COOKIE ECHO refused");
-                // §5.1.5 step 3 would report a stale cookie in an ERROR, but the tag to
-                // send it under is inside the cookie we no longer trust; the peer's T1-cookie
-                // retransmits and, failing that, restarts.
-                if let CookieError::Stale(by) = error {
-                    tracing::debug!(?by, "SCTP: stale cookie");
+                // §5.1.5 step 3: a cookie with a good MAC past its life is reported in a
+                // Stale Cookie ERROR, under the peer's tag the cookie carries; the staleness
+                // is in microseconds. Bounded like other answers to packets without an
+                // association.
+                if let CookieError::Stale { by, peer_tag } = error
+                    && self.ctrl.len() < 16
+                {
+                    let usec = u32::try_from(by.as_micros()).unwrap_or(u32::MAX);
+                    self.ctrl.push_back(Ctrl {
+                        tag: peer_tag,
+                        chunk: Chunk::Error(OperationError {
+                            causes: vec![ErrorCause::StaleCookie(usec)],
+                        }),
+                        alone: true,
+                    });
                 }
                 return false;
             }
@@ -316,16 +364,25 @@ impl Association {
         let capacity = self.capacity();
         let mtu = self.config.mtu as u32;
         let was_established = self.tcb.is_some();
+        // RFC 8260 §2.2.1: I-DATA when both offered it, DATA otherwise; §2.3.1: then partial
+        // reliability needs I-FORWARD-TSN, as FORWARD TSN cannot name MIDs.
+        let interleaving = self.config.interleaving && s.features & FEATURE_I_DATA != 0;
+        let peer_forward_tsn = s.features & FEATURE_FORWARD_TSN != 0
+            && (!interleaving || s.features & FEATURE_I_FORWARD_TSN != 0);
+        let mut send = SendQueue::new(s.my_initial_tsn, s.peer_rwnd);
+        send.interleaving = interleaving;
         self.tcb = Some(Box::new(Tcb {
             my_tag: s.my_tag,
             peer_tag: s.peer_tag,
-            send: SendQueue::new(s.my_initial_tsn, s.peer_rwnd),
+            send,
             recv: RecvTsns::new(s.peer_initial_tsn),
             reasm: Reassembly::new(self.config.max_message_size),
+            ireasm: Interleaved::new(self.config.max_message_size),
+            interleaving,
             cc: Congestion::new(mtu, s.peer_rwnd),
             outbound_streams: s.outbound_streams,
             inbound_streams: s.inbound_streams,
-            peer_forward_tsn: s.features & FEATURE_FORWARD_TSN != 0,
+            peer_forward_tsn,
             zero_checksum: self.config.zero_checksum && s.features & FEATURE_ZERO_CHECKSUM != 0,
             capacity,
             sack_due: false,
@@ -468,6 +525,34 @@ impl Association {
     }
 }
 
+/// The extensions an INIT or INIT ACK announces, as [`CookieState::features`] bits.
+fn peer_features(init: &Init) -> u8 {
+    let mut features = 0;
+    if init.forward_tsn_supported() {
+        features |= FEATURE_FORWARD_TSN;
+    }
+    if supports_reconfig(init) {
+        features |= FEATURE_RECONFIG;
+    }
+    if accepts_zero_checksum(init) {
+        features |= FEATURE_ZERO_CHECKSUM;
+    }
+    if lists_extension(init, crate::sctp::ChunkType::I_DATA) {
+        features |= FEATURE_I_DATA;
+    }
+    if lists_extension(init, crate::sctp::ChunkType::I_FORWARD_TSN) {
+        features |= FEATURE_I_FORWARD_TSN;
+    }
+    features
+}
+
+/// RFC 5061 §4.2.7: whether `chunk` is among the supported extensions.
+fn lists_extension(init: &Init, chunk: crate::sctp::ChunkType) -> bool {
+    init.params
+        .iter()
+        .any(|p| matches!(p, Parameter::SupportedExtensions(types) if types.contains(&chunk)))
+}
+
 /// RFC 9653 §5.1: the peer accepts zero checksums with the DTLS method.
 fn accepts_zero_checksum(init: &Init) -> bool {
     init.params.iter().any(|p| {
@@ -478,10 +563,7 @@ fn accepts_zero_checksum(init: &Init) -> bool {
 
 /// RFC 6525 §3.1 / RFC 5061 §4.2.7: RE-CONFIG listed among the supported extensions.
 fn supports_reconfig(init: &Init) -> bool {
-    init.params.iter().any(|p| {
-        matches!(p, Parameter::SupportedExtensions(types)
-            if types.contains(&crate::sctp::ChunkType::RECONFIG))
-    })
+    lists_extension(init, crate::sctp::ChunkType::RECONFIG)
 }
 
 use crate::Instant;

@@ -457,3 +457,25 @@ fn heartbeats_keep_an_idle_association_and_detect_a_dead_peer() {
     p.run_until(Duration::from_secs(3600), |p| closed(&p.events_b).is_some());
     assert_eq!(closed(&p.events_b), Some(CloseReason::Timeout));
 }
+
+#[test]
+fn stale_cookie_error_and_a_preserved_retry() {
+    // b's cookies live 10 ms but a round trip takes 50 ms: the first COOKIE ECHO is stale.
+    let mut p = Pair::new(14, Config::default(), Link::default());
+    p.b = Association::new(
+        Config {
+            cookie_lifetime: Duration::from_millis(10),
+            ..Config::default()
+        },
+        rng(15),
+    );
+    p.a.connect(Instant::ZERO);
+    p.run_until(Duration::from_secs(10), |p| {
+        p.a.is_established() && p.b.is_established()
+    });
+    assert!(p.a.is_established() && p.b.is_established());
+    assert_eq!(p.b.stats().bad_cookies, 1);
+    // RFC 9260 §5.2.6: the ERROR made a start again at once (two more round trips), not
+    // after a T1-cookie timeout.
+    assert_eq!(p.now, Instant::from_millis(200));
+}

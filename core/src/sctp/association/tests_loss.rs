@@ -7,7 +7,7 @@ use core::time::Duration;
 use super::tests::{Link, Pair, closed};
 use super::*;
 
-fn lossy(loss: f64) -> Link {
+pub(super) fn lossy(loss: f64) -> Link {
     Link {
         latency: Duration::from_millis(30),
         loss,
@@ -18,7 +18,12 @@ fn lossy(loss: f64) -> Link {
 
 /// 1 MiB in 256 ordered messages of 4 KiB (each fragmented into four chunks) over `link`.
 fn transfer(seed: u64, link: Link) -> Pair {
-    let mut p = Pair::connected(seed, Config::default(), link);
+    transfer_with(seed, Config::default(), link)
+}
+
+/// [`transfer`] with a given configuration (I-DATA or DATA).
+pub(super) fn transfer_with(seed: u64, config: Config, link: Link) -> Pair {
+    let mut p = Pair::connected(seed, config, link);
     for i in 0..256u32 {
         let mut msg = vec![(i % 251) as u8; 4096];
         msg[..4].copy_from_slice(&i.to_be_bytes());

@@ -1,4 +1,4 @@
-//! SCTP chunks (RFC 9260 §3.2, §3.3; RFC 3758 §3.2; RFC 6525 §3.1).
+//! SCTP chunks (RFC 9260 §3.2, §3.3; RFC 3758 §3.2; RFC 6525 §3.1; RFC 8260 §2.1, §2.3.1).
 //!
 //! A chunk on the wire is a type, flags, a length that counts the 4-byte header and the value
 //! but not the padding to a multiple of four, then the value. [`Chunk`] is the typed form with
@@ -10,6 +10,8 @@ mod cookie;
 mod data;
 mod forward_tsn;
 mod heartbeat;
+mod idata;
+mod iforward_tsn;
 mod init;
 mod param;
 mod reconfig;
@@ -22,6 +24,8 @@ pub use cookie::CookieEcho;
 pub use data::Data;
 pub use forward_tsn::{ForwardTsn, SkippedStream};
 pub use heartbeat::Heartbeat;
+pub use idata::IData;
+pub use iforward_tsn::{IForwardTsn, SkippedMessage};
 pub use init::Init;
 pub use param::{Parameter, ParameterType};
 pub use reconfig::{Reconfig, ReconfigResult};
@@ -64,10 +68,14 @@ impl ChunkType {
     pub const COOKIE_ACK: Self = Self(11);
     /// RFC 9260 §3.3.13: Shutdown Complete.
     pub const SHUTDOWN_COMPLETE: Self = Self(14);
+    /// RFC 8260 §2.1: Payload Data supporting user message interleaving.
+    pub const I_DATA: Self = Self(64);
     /// RFC 6525 §3.1: Re-configuration.
     pub const RECONFIG: Self = Self(130);
     /// RFC 3758 §3.2: Forward Cumulative TSN.
     pub const FORWARD_TSN: Self = Self(192);
+    /// RFC 8260 §2.3.1: Forward Cumulative TSN for I-DATA.
+    pub const I_FORWARD_TSN: Self = Self(194);
 
     /// What a receiver does with this type when it does not recognise it.
     pub fn unknown_action(self) -> UnknownAction {
@@ -157,6 +165,10 @@ pub enum Chunk {
     Reconfig(Reconfig),
     /// FORWARD TSN (type 192, RFC 3758).
     ForwardTsn(ForwardTsn),
+    /// I-DATA (type 64, RFC 8260).
+    IData(IData),
+    /// I-FORWARD-TSN (type 194, RFC 8260).
+    IForwardTsn(IForwardTsn),
     /// Any other type.
     Unknown(UnknownChunk),
 }
@@ -189,6 +201,8 @@ impl Chunk {
             }
             ChunkType::RECONFIG => Self::Reconfig(Reconfig::parse(value)?),
             ChunkType::FORWARD_TSN => Self::ForwardTsn(ForwardTsn::parse(value)?),
+            ChunkType::I_DATA => Self::IData(IData::parse(flags, value)?),
+            ChunkType::I_FORWARD_TSN => Self::IForwardTsn(IForwardTsn::parse(value)?),
             _ => Self::Unknown(UnknownChunk {
                 chunk_type,
                 flags,
@@ -215,6 +229,8 @@ impl Chunk {
             Self::ShutdownComplete(_) => ChunkType::SHUTDOWN_COMPLETE,
             Self::Reconfig(_) => ChunkType::RECONFIG,
             Self::ForwardTsn(_) => ChunkType::FORWARD_TSN,
+            Self::IData(_) => ChunkType::I_DATA,
+            Self::IForwardTsn(_) => ChunkType::I_FORWARD_TSN,
             Self::Unknown(u) => u.chunk_type,
         }
     }
@@ -224,6 +240,7 @@ impl Chunk {
     fn flags(&self) -> u8 {
         match self {
             Self::Data(d) => d.flags(),
+            Self::IData(d) => d.flags(),
             Self::Abort(a) => u8::from(a.tag_reflected),
             Self::ShutdownComplete(s) => u8::from(s.tag_reflected),
             Self::Unknown(u) => u.flags,
@@ -245,6 +262,8 @@ impl Chunk {
             Self::CookieEcho(c) => c.cookie.len(),
             Self::Reconfig(r) => r.value_len(),
             Self::ForwardTsn(f) => f.value_len(),
+            Self::IData(d) => d.value_len(),
+            Self::IForwardTsn(f) => f.value_len(),
             Self::Unknown(u) => u.value.len(),
         }
     }
@@ -277,6 +296,8 @@ impl Chunk {
             Self::CookieEcho(c) => out.extend_from_slice(&c.cookie),
             Self::Reconfig(r) => r.encode_value(out),
             Self::ForwardTsn(f) => f.encode_value(out),
+            Self::IData(d) => d.encode_value(out),
+            Self::IForwardTsn(f) => f.encode_value(out),
             Self::Unknown(u) => out.extend_from_slice(&u.value),
         }
         debug_assert_eq!(out.len() - start, length);

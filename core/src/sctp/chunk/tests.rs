@@ -278,7 +278,7 @@ fn reconfig_round_trip() {
 fn unknown_chunks_round_trip_with_their_action() {
     let cases = [
         (0x3f, UnknownAction::Stop),
-        (0x40, UnknownAction::StopAndReport),
+        (0x41, UnknownAction::StopAndReport),
         (0x84, UnknownAction::Skip),
         (0xc1, UnknownAction::SkipAndReport),
     ];
@@ -323,4 +323,80 @@ fn raw_chunk_quotes_the_whole_chunk() {
         ChunkType(raw.raw[0]).unknown_action(),
         UnknownAction::StopAndReport
     );
+}
+
+fn idata(beginning: bool, payload: &[u8]) -> IData {
+    IData {
+        unordered: true,
+        beginning,
+        ending: !beginning,
+        immediate: false,
+        tsn: 0x0102_0304,
+        stream_id: 7,
+        mid: 0x0a0b_0c0d,
+        ppid: if beginning { 51 } else { 0 },
+        fsn: if beginning { 0 } else { 5 },
+        payload: payload.to_vec(),
+    }
+}
+
+#[test]
+fn idata_wire_layout_and_round_trip() {
+    // RFC 8260 §2.1: type 64, flags U|B, length 20 + 3, TSN, stream, 16 reserved bits, MID,
+    // then the PPID because B is set.
+    let first = round_trip(Chunk::IData(idata(true, b"xyz")));
+    assert_eq!(
+        first,
+        [
+            64, 0x06, 0, 23, 1, 2, 3, 4, 0, 7, 0, 0, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 51, b'x',
+            b'y', b'z', 0
+        ]
+    );
+    // Without B the same word is the Fragment Sequence Number.
+    let later = round_trip(Chunk::IData(idata(false, b"abcd")));
+    assert_eq!(later[1], 0x05);
+    assert_eq!(later[16..20], [0, 0, 0, 5]);
+    // Reserved bits are ignored on receipt.
+    let mut value = first[4..23].to_vec();
+    value[6] = 0xff;
+    assert_eq!(
+        Chunk::parse(ChunkType::I_DATA, 0x06, &value),
+        Ok(Chunk::IData(idata(true, b"xyz")))
+    );
+    assert!(Chunk::parse(ChunkType::I_DATA, 0, &[0; 15]).is_err());
+}
+
+#[test]
+fn iforward_tsn_wire_layout_and_round_trip() {
+    let chunk = Chunk::IForwardTsn(IForwardTsn {
+        new_cumulative_tsn: 77,
+        skipped: vec![
+            SkippedMessage {
+                stream_id: 1,
+                unordered: false,
+                mid: 2,
+            },
+            SkippedMessage {
+                stream_id: 3,
+                unordered: true,
+                mid: 0x0100_0000,
+            },
+        ],
+    });
+    // RFC 8260 §2.3.1: type 194, then per entry stream, 15 reserved bits and U, MID.
+    let bytes = round_trip(chunk.clone());
+    assert_eq!(
+        bytes,
+        [
+            194, 0, 0, 24, 0, 0, 0, 77, 0, 1, 0, 0, 0, 0, 0, 2, 0, 3, 0, 1, 1, 0, 0, 0
+        ]
+    );
+    let mut reserved = bytes[4..].to_vec();
+    reserved[6] = 0x80;
+    assert_eq!(
+        Chunk::parse(ChunkType::I_FORWARD_TSN, 0, &reserved),
+        Ok(chunk)
+    );
+    assert!(Chunk::parse(ChunkType::I_FORWARD_TSN, 0, &[0; 8]).is_err());
+    assert!(Chunk::parse(ChunkType::I_FORWARD_TSN, 0, &[0; 3]).is_err());
 }
