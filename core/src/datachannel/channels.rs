@@ -337,8 +337,30 @@ impl DataChannels {
         ppid: Ppid,
         data: &[u8],
     ) {
+        self.message(transport, stream, ppid, data);
+    }
+
+    /// [`Self::handle_message`] for a message the association hands over as its own buffer,
+    /// which becomes the delivered message without a copy.
+    pub fn handle_message_owned<T: SctpTransport>(
+        &mut self,
+        transport: &mut T,
+        stream: u16,
+        ppid: Ppid,
+        data: Vec<u8>,
+    ) {
+        self.message(transport, stream, ppid, data);
+    }
+
+    fn message<T: SctpTransport, D: AsRef<[u8]> + Into<Vec<u8>>>(
+        &mut self,
+        transport: &mut T,
+        stream: u16,
+        ppid: Ppid,
+        data: D,
+    ) {
         let text = match ppid {
-            Ppid::DCEP => return self.handle_dcep(transport, stream, data),
+            Ppid::DCEP => return self.handle_dcep(transport, stream, data.as_ref()),
             Ppid::STRING | Ppid::STRING_EMPTY => true,
             Ppid::BINARY | Ppid::BINARY_EMPTY => false,
             _ => {
@@ -365,8 +387,8 @@ impl DataChannels {
             // RFC 8831 §6.6: the single byte of an empty message carries nothing.
             Ppid::STRING_EMPTY => MessageData::Text(String::new()),
             Ppid::BINARY_EMPTY => MessageData::Binary(Vec::new()),
-            _ if text => match core::str::from_utf8(data) {
-                Ok(s) => MessageData::Text(s.to_owned()),
+            _ if text => match String::from_utf8(data.into()) {
+                Ok(s) => MessageData::Text(s),
                 Err(_) => {
                     self.stats.invalid_utf8 += 1;
                     tracing::debug!(%channel, "dropped a string message that is not UTF-8");
@@ -376,7 +398,7 @@ impl DataChannels {
                     return;
                 }
             },
-            _ => MessageData::Binary(data.to_vec()),
+            _ => MessageData::Binary(data.into()),
         };
         self.stats.messages_received += 1;
         self.events

@@ -4,6 +4,10 @@
 //! - [`DataChannels`]: every channel of one SCTP association, with the RTCDataChannel
 //!   operations (open, send, close, buffered amount) and events.
 //! - [`SctpTransport`]: the few things the channels need from the association beneath them.
+//! - [`AssociationTransport`]: [`SctpTransport`] over the real SCTP
+//!   [`Association`](crate::sctp::Association).
+//! - [`DataChannelPeer`]: DTLS + SCTP + data channels on one UDP 5-tuple as a
+//!   [`Machine`](crate::Machine) (RFC 8261, RFC 8831).
 //!
 //! `docs/datachannel.md` lists what is and is not done.
 //!
@@ -37,20 +41,26 @@
 //! assert_eq!(sctp.0[1], (0, Ppid::STRING, b"hello".to_vec()));
 //! ```
 
+mod association;
 mod channel;
 mod channels;
 mod event;
+mod peer;
 mod transport;
 pub mod wire;
 
 #[cfg(test)]
+mod peer_tests;
+#[cfg(test)]
 mod tests;
 
+pub use association::{AssociationTransport, send_options};
 pub use channel::{Channel, ChannelId, ChannelOptions, ChannelState};
 pub use channels::DataChannels;
 pub use event::{
     ChannelError, DEFAULT_MAX_MESSAGE_SIZE, DataChannelConfig, DataChannelError, DataChannelEvent,
     DataChannelStats, MAX_CHANNELS, MessageData,
 };
+pub use peer::{DataChannelPeer, DataChannelPeerConfig, PeerCloseCause, PeerEvent, PeerStats};
 pub use transport::{Reliability, ReliabilityLimit, SctpTransport, TransportError};
 pub use wire::{ChannelType, DataChannelOpen, DcepError, DcepMessage, Ppid};

@@ -49,6 +49,12 @@ pub enum TransportError {
     BufferFull,
     /// The stream id is beyond the streams negotiated in INIT / INIT ACK.
     InvalidStream(u16),
+    /// The message is larger than the association takes.
+    MessageTooLarge,
+    /// The stream is being reset (RFC 6525), so it takes no new message.
+    StreamResetting(u16),
+    /// The peer does not support what was asked (stream reset without RE-CONFIG).
+    Unsupported,
 }
 
 impl fmt::Display for TransportError {
@@ -57,6 +63,9 @@ impl fmt::Display for TransportError {
             Self::NotConnected => f.write_str("the SCTP association is not connected"),
             Self::BufferFull => f.write_str("the SCTP send buffer is full"),
             Self::InvalidStream(id) => write!(f, "SCTP stream {id} was not negotiated"),
+            Self::MessageTooLarge => f.write_str("the message is larger than SCTP takes"),
+            Self::StreamResetting(id) => write!(f, "SCTP stream {id} is being reset"),
+            Self::Unsupported => f.write_str("the SCTP peer does not support this"),
         }
     }
 }
