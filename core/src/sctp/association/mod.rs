@@ -446,7 +446,10 @@ impl Association {
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            abandoned: self.tcb.as_ref().map_or(0, |t| t.send.abandoned),
+            ..self.stats
+        }
     }
 
     /// The configuration.

@@ -188,6 +188,8 @@ pub(crate) struct SendQueue {
     /// TSNs fast-retransmitted in the current recovery, and whether the peer has since
     /// reported each as a duplicate (then the retransmission was spurious).
     pub(crate) fast_retransmitted: Vec<(u32, bool)>,
+    /// Messages abandoned under partial reliability (RFC 3758), sent or not: `Stats::abandoned`.
+    pub(crate) abandoned: u64,
 }
 
 impl SendQueue {
@@ -213,6 +215,7 @@ impl SendQueue {
             low_threshold: BTreeMap::new(),
             went_low: Vec::new(),
             fast_retransmitted: Vec::new(),
+            abandoned: 0,
         }
     }
 
@@ -300,6 +303,7 @@ impl SendQueue {
                 // RFC 3758 §3.5: a message that expired before it was sent is dropped here.
                 let len = msg.data.len();
                 queue.pop_front();
+                self.abandoned += 1;
                 self.unbuffer(stream, len);
                 continue;
             }
@@ -343,8 +347,10 @@ impl SendQueue {
         } else {
             DATA_HEADER_LEN
         };
-        // The caller counts a DATA header; an I-DATA one is four bytes longer.
-        let mtu_payload = mtu_payload.saturating_sub(header - DATA_HEADER_LEN).max(1);
+        // The caller counts a DATA header; an I-DATA one is four bytes longer. RFC 9260 §3.2:
+        // every chunk is padded to four bytes on the wire, so a full fragment is a multiple of
+        // four or its padding would overrun an MTU that is not (and it would never fit).
+        let mtu_payload = (mtu_payload.saturating_sub(header - DATA_HEADER_LEN) & !3).max(4);
         let fits = |out: &Vec<u8>, size: usize| out.len() - start_len + size <= room;
         // RFC 9260 §6.1 rule B / §7.2.1: a new packet may leave while the flight is below cwnd.
         if self.retransmit_count > 0 && (ignore_cwnd || self.flight < cwnd) {
@@ -505,12 +511,14 @@ impl SendQueue {
     /// RFC 3758 §3.5 A3: abandons every chunk of message `id`, and what of it is unsent.
     pub(crate) fn abandon_message(&mut self, id: u64) {
         let mut stream = None;
+        let mut newly = false;
         for s in self.sent.iter_mut().filter(|s| s.message == id) {
             match s.state {
                 ChunkState::InFlight => self.flight -= s.size(),
                 ChunkState::Retransmit => self.retransmit_count -= 1,
                 ChunkState::GapAcked | ChunkState::Abandoned => {}
             }
+            newly |= s.state != ChunkState::Abandoned;
             s.state = ChunkState::Abandoned;
             stream = Some(s.stream);
         }
@@ -518,6 +526,9 @@ impl SendQueue {
         let Some(stream) = stream else {
             return;
         };
+        if newly {
+            self.abandoned += 1;
+        }
         let Some(queue) = self.queues.get_mut(&stream) else {
             return;
         };

@@ -124,6 +124,14 @@ fn max_retransmits_zero_drops_lost_messages_and_keeps_going() {
         "ordered, no duplicates"
     );
     assert!(p.a.stats().forward_tsns_sent > 0);
+    // Every message not delivered was abandoned, each counted once (some delivered ones too:
+    // the sender gives up on a message whose chunk arrived but whose SACK did not).
+    let abandoned = p.a.stats().abandoned;
+    assert!(
+        (300 - got.len() as u64..=300).contains(&abandoned),
+        "{abandoned} abandoned, {} delivered",
+        got.len()
+    );
     assert_eq!(
         p.a.stats().timeout_retransmits + p.a.stats().fast_retransmits,
         0
@@ -152,6 +160,28 @@ fn lifetime_expires_messages_never_sent() {
     let n = p.messages_b().len();
     assert!(n > 0 && n < 200, "{n} delivered");
     assert_eq!(p.a.buffered_amount(6), 0);
+    // Nothing was lost: exactly the messages not delivered expired.
+    assert_eq!(p.a.stats().abandoned, 200 - n as u64);
+}
+
+/// RFC 9260 §3.2 pads every chunk to four bytes: with an MTU that is not a multiple of four a
+/// full-size fragment must still fit (it once never did, and a large message stalled).
+#[test]
+fn mtu_not_a_multiple_of_four_still_carries_large_messages() {
+    for interleaving in [false, true] {
+        let config = Config {
+            mtu: 1163,
+            interleaving,
+            ..Config::default()
+        };
+        let mut p = Pair::connected(34, config, Link::default());
+        let big: Vec<u8> = (0..65_536u32).map(|i| i as u8).collect();
+        p.a.send(p.now, 1, 53, big.clone(), SendOptions::default())
+            .unwrap();
+        p.run_until(Duration::from_secs(10), |p| p.messages_b().len() == 1);
+        assert_eq!(p.messages_b().len(), 1, "interleaving {interleaving}");
+        assert_eq!(p.messages_b()[0].2, &big[..]);
+    }
 }
 
 #[test]
