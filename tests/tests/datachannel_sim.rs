@@ -177,7 +177,7 @@ fn transfer(seed: u64, loss: f64, total: usize) -> (Duration, u64, u64) {
 
 #[test]
 fn reliable_ordered_bytes_arrive_exactly_once_in_order_through_loss() {
-    for (seed, loss) in [(1, 0.0), (2, 0.01), (3, 0.05), (4, 0.15)] {
+    for (seed, loss) in [(1, 0.0), (2, 0.01), (3, 0.05), (4, 0.15), (5, 0.30)] {
         let (took, retransmissions, _) = transfer(seed, loss, 512 * 1024);
         eprintln!("loss {loss}: {took:?}, {retransmissions} retransmission events");
         if loss >= 0.05 {
