@@ -9,7 +9,8 @@
 //!   from one stream seeded by [`Sim::new`]; machines get generators derived from the same seed
 //!   ([`Sim::fork_rng`]). The same seed and calls give the same [`Sim::trace_hash`].
 //! - **Links** ([`LinkConfig`]): latency, jitter, uniform or Gilbert-Elliott loss, duplication,
-//!   reordering, MTU, bandwidth with a tail-drop queue, up/down; partitions between nodes.
+//!   reordering, MTU, bandwidth with a tail-drop queue, up/down; partitions between nodes;
+//!   optionally a round-trip time per pair of hosts ([`PairLatency`]).
 //! - **NATs** ([`NatConfig`]): mapping and filtering behaviour, port assignment, mapping
 //!   lifetime and refresh, hairpinning, address pools, nesting; the four classic presets.
 //! - **Observability**: a text trace of every datagram and event, a pcap writer
@@ -44,6 +45,7 @@ mod fxmap;
 mod link;
 mod nat;
 mod node;
+mod pair;
 mod pcap;
 pub mod probe;
 mod queue;
@@ -57,6 +59,7 @@ pub use nat::{
     AddressPooling, FilteringBehavior, MappingBehavior, MappingInfo, NatConfig, NatPreset,
     PortAssignment,
 };
+pub use pair::PairLatency;
 pub use pcap::PcapWriter;
 pub use sim::{NetworkId, NodeId, Sim, SimError, SimStats};
 pub use trace::DropReason;

@@ -1,11 +1,20 @@
-//! 1,000 DHT nodes on the simulator's public network (`pigeon_sim::scenarios::dht`): one-way
-//! link latency drawn from 10-150 ms per node (so round trips are 20-300 ms) and 1% loss on
-//! every link. They bootstrap, look up random keys, announce and get peers, without and with
-//! 10% churn; the tests print hops, queries per lookup, success rate and latency percentiles.
+//! 1,000 DHT nodes on the simulator's public network (`pigeon_sim::scenarios::dht`): a round
+//! trip per pair of nodes drawn uniformly from 20-300 ms (issue 3's per-link RTTs) and 1% loss
+//! on every link. They bootstrap, look up random keys, announce and get peers, without and
+//! with 10% churn; the tests print hops, queries per lookup, success rate and latency
+//! percentiles under the three definitions of docs/dht.md ("Simulation"):
+//! - `get_peers`: until the first peers arrive (what a downloader waits for);
+//! - `find_node` result: until the nearest node of the result answered (the result is known);
+//! - `find_node` terminated: until all 8 closest answered (BEP 5's end of a lookup).
+//!
+//! Issue 3's targets are median < 200 ms and p99 < 1 s; each assertion below says whether it
+//! asserts the target or guards a measured level where the target is not met.
 
 use std::time::Duration;
 
 use pigeon_sim::scenarios::dht::{DhtReport, DhtScenario};
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
 
 fn run(name: &str, scenario: DhtScenario) -> DhtReport {
     let report = scenario.run(&mut |_, _| {});
@@ -13,46 +22,60 @@ fn run(name: &str, scenario: DhtScenario) -> DhtReport {
     report
 }
 
-#[test]
-fn thousand_nodes_lookups_and_announces() {
-    let r = run(
-        "no churn",
-        DhtScenario {
-            announces: 50,
-            seed: 2026,
-            ..DhtScenario::new(1000, 1000)
-        },
-    );
+/// Checks shared by both runs: success, announces found, and the get_peers targets.
+fn common(r: &DhtReport) {
+    assert!(r.success() >= 0.995, "success {}", r.success());
     let announces = r.scenario.announces;
     assert!(
         r.announces_found * 1000 >= announces * 995,
         "announce/get_peers {}/{announces}",
         r.announces_found
     );
-    assert!(r.success() >= 0.995, "success {}", r.success());
-    // Latency runs from the find_node command until the 8 closest candidates have all
-    // answered. Seed 2026 measures p50 497 ms, p90 727 ms, p99 936 ms (2.05 hops, 12.0
-    // queries per lookup): issue 3's p99 < 1 s is met, its median < 200 ms is not, and cannot
-    // be on these links. Even a lookup that knew the true 8 closest at the start needs one
-    // round trip to each: the querier's one-way latency plus the largest of theirs, whose
-    // median over these lookups (the floor) is 210 ms.
+    // Target met: get_peers has its first peers in under 200 ms at the median, 1 s at p99.
+    assert!(r.peers_p50 < MS(200), "get_peers p50 {:?}", r.peers_p50);
+    assert!(r.peers_p99 < MS(1000), "get_peers p99 {:?}", r.peers_p99);
+    // Target met at p99 for the find_node result.
+    assert!(r.nearest_p99 < MS(1000), "result p99 {:?}", r.nearest_p99);
+    // The find_node result median cannot meet 200 ms here: one round trip to the true nearest
+    // alone has a median of about 160 ms (uniform 20-300 ms), and finding it takes another.
     assert!(
-        r.latency_p99 < Duration::from_secs(1),
-        "p99 {:?}",
+        r.nearest_bound_p50 > MS(140) && r.nearest_bound_p50 < MS(180),
+        "nearest floor {:?}",
+        r.nearest_bound_p50
+    );
+}
+
+#[test]
+fn thousand_nodes_lookups_and_announces() {
+    let r = run(
+        "no churn",
+        DhtScenario {
+            announces: 200,
+            seed: 2026,
+            ..DhtScenario::new(1000, 1000)
+        },
+    );
+    common(&r);
+    // Seed 2026 measures: success 99.6%, 2.1 hops, 12.9 queries per lookup; get_peers first
+    // peers p50 151 ms, p99 434 ms; find_node result p50 275 ms, p99 671 ms; terminated p50
+    // 531 ms, p99 868 ms.
+    // Guard (target of 200 ms not met): the find_node result median.
+    assert!(r.nearest_p50 < MS(300), "result p50 {:?}", r.nearest_p50);
+    // Target met: a lookup terminates (all 8 closest answered) within 1 s at p99; its median
+    // is guarded (not met, and it cannot be: its floor is about 275 ms).
+    assert!(
+        r.latency_p99 < MS(1000),
+        "terminated p99 {:?}",
         r.latency_p99
     );
     assert!(
-        r.latency_p50 < Duration::from_millis(560),
-        "median {:?}",
+        r.latency_p50 < MS(600),
+        "terminated p50 {:?}",
         r.latency_p50
     );
-    assert!(
-        r.bound_p50 > Duration::from_millis(200) && r.bound_p50 < Duration::from_millis(230),
-        "floor {:?}",
-        r.bound_p50
-    );
-    assert!(r.hops_mean < 2.3, "hops {}", r.hops_mean);
-    assert!(r.queries_mean < 14.0, "queries {}", r.queries_mean);
+    assert!(r.bound_p50 > MS(250), "termination floor {:?}", r.bound_p50);
+    assert!(r.hops_mean < 2.4, "hops {}", r.hops_mean);
+    assert!(r.queries_mean < 14.5, "queries {}", r.queries_mean);
 }
 
 #[test]
@@ -60,31 +83,28 @@ fn thousand_nodes_with_ten_percent_churn() {
     let r = run(
         "10% churn",
         DhtScenario {
-            announces: 50,
+            announces: 200,
             seed: 2026,
             churn: 0.1,
             ..DhtScenario::new(1000, 1000)
         },
     );
     assert_eq!(r.replaced, 100);
-    // Seed 2026 measures 99.6% (996/1000), latency p50 577 ms and p99 1.29 s: lookups that
-    // meet departed nodes among the closest wait two soft timeouts (about two round trips)
-    // before giving up on each. Issue 3's p99 < 1 s is not met with churn.
+    common(&r);
+    // Seed 2026 measures: success 99.7%, 13.8 queries per lookup; get_peers first peers p50
+    // 169 ms, p99 469 ms; find_node result p50 291 ms, p99 749 ms; terminated p50 585 ms,
+    // p99 1.36 s. Guards (targets not met): the find_node result median, and termination,
+    // whose tail waits out departed nodes among the closest (two soft timeouts each).
+    assert!(r.nearest_p50 < MS(320), "result p50 {:?}", r.nearest_p50);
     assert!(
-        r.latency_p50 < Duration::from_millis(650),
-        "median {:?}",
+        r.latency_p50 < MS(650),
+        "terminated p50 {:?}",
         r.latency_p50
     );
     assert!(
-        r.latency_p99 < Duration::from_millis(1450),
-        "p99 {:?}",
+        r.latency_p99 < MS(1500),
+        "terminated p99 {:?}",
         r.latency_p99
     );
-    assert!(r.success() >= 0.995, "success {}", r.success());
-    assert!(
-        r.announces_found * 1000 >= r.scenario.announces * 995,
-        "announce/get_peers {}/{}",
-        r.announces_found,
-        r.scenario.announces
-    );
+    assert!(r.queries_mean < 15.5, "queries {}", r.queries_mean);
 }

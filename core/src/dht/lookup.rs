@@ -7,6 +7,12 @@ use crate::dht::id::{NodeId, bep42_verify};
 use crate::dht::krpc::{Method, NodeInfo};
 use crate::dht::node::{DhtNode, Purpose};
 use crate::time::Instant;
+use core::cmp::Reverse;
+use core::time::Duration;
+
+/// Candidates whose distance to the target is this many bits longer than the closest fresh
+/// one's still count as making the same progress when picking the fastest.
+const RTT_SLACK_BITS: usize = 1;
 
 /// Identifies a command's work (a lookup, an announce, a ping) in the events it produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +87,8 @@ pub(crate) struct Lookup {
     /// Answers in a row that brought no node closer than the closest already known; at
     /// alpha of them the lookup widens to the whole k closest (Kademlia §2.3).
     pub(crate) fruitless: usize,
+    /// When the first answer carrying peers (`values`) arrived: what a get_peers user waits for.
+    pub(crate) first_peers: Option<Instant>,
 }
 
 impl Lookup {
@@ -104,6 +112,7 @@ impl Lookup {
             best: None,
             announcing: None,
             fruitless: 0,
+            first_peers: None,
         }
     }
 
@@ -160,6 +169,19 @@ impl Lookup {
         }
     }
 
+    /// Adds the peers an answer carried (deduplicated, at most `max` in all) and notes when
+    /// the first ones came.
+    pub(crate) fn add_peers(&mut self, now: Instant, values: &[SocketAddr], max: usize) {
+        if !values.is_empty() && self.first_peers.is_none() {
+            self.first_peers = Some(now);
+        }
+        for peer in values {
+            if self.peers.len() < max && !self.peers.contains(peer) {
+                self.peers.push(*peer);
+            }
+        }
+    }
+
     /// The query each step of this lookup sends.
     pub(crate) fn method(&self) -> Method<'static> {
         match self.kind {
@@ -206,26 +228,49 @@ impl Lookup {
     /// requests do not count). Only the `k` closest candidates that have not failed are worth
     /// asking. Kademlia §2.3: once a round of alpha answers brought nothing closer, every
     /// one of the k closest not yet asked is asked at once.
-    pub(crate) fn next(&self, alpha: usize, k: usize) -> Vec<usize> {
+    ///
+    /// Among candidates that make the same progress (their XOR distance to the target has the
+    /// same bit length, so they sit in the same bucket around it) the one with the lowest
+    /// expected round trip `rtt(id)` goes first: which of them is asked first hardly changes
+    /// what comes back, but it changes when. Candidates of a closer bucket still go before any
+    /// of a farther one, so the nearest known node is never held back for a faster one.
+    pub(crate) fn next(
+        &self,
+        alpha: usize,
+        k: usize,
+        rtt: impl Fn(&NodeId) -> Option<Duration>,
+    ) -> Vec<usize> {
         let width = if self.fruitless >= alpha { k } else { alpha };
-        let mut slots = width.saturating_sub(self.in_flight() + self.seeds_pending);
-        let mut out = Vec::new();
-        for (i, c) in self
+        let slots = width.saturating_sub(self.in_flight() + self.seeds_pending);
+        if slots == 0 {
+            return Vec::new();
+        }
+        let target = self.target;
+        let window: Vec<(usize, &Candidate)> = self
             .candidates
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.status != Status::Failed)
+            // A stalled node keeps its place in the result but not in the window: the next
+            // candidate is asked alongside it, so if it has left the network its replacement
+            // has already answered when it is given up.
+            .filter(|(_, c)| !matches!(c.status, Status::Failed | Status::Stalled))
             .take(k)
-        {
-            if slots == 0 {
-                break;
-            }
-            if c.status == Status::Fresh {
-                out.push(i);
-                slots -= 1;
-            }
-        }
-        out
+            .filter(|(_, c)| c.status == Status::Fresh)
+            .collect();
+        let bucket = |c: &Candidate| target.distance(&c.info.id).leading_zeros();
+        let best = window.iter().map(|(_, c)| bucket(c)).max().unwrap_or(0);
+        // (progress class, expected rtt, index): a class is a bucket around the target, the
+        // closest one widened by `RTT_SLACK_BITS`; unknown round trips sort after known ones
+        // within a class, the distance order breaking ties.
+        let mut fresh: Vec<(Reverse<usize>, Duration, usize)> = window
+            .into_iter()
+            .map(|(i, c)| {
+                let class = bucket(c).saturating_add(RTT_SLACK_BITS).min(best);
+                (Reverse(class), rtt(&c.info.id).unwrap_or(Duration::MAX), i)
+            })
+            .collect();
+        fresh.sort_unstable();
+        fresh.into_iter().take(slots).map(|(_, _, i)| i).collect()
     }
 
     /// Kademlia's end: the `k` closest candidates that have not failed have all answered (or
@@ -368,6 +413,10 @@ mod tests {
         }
     }
 
+    fn none(_: &NodeId) -> Option<Duration> {
+        None
+    }
+
     #[test]
     fn asks_alpha_of_k_closest_and_finishes_when_they_answered() {
         let own = NodeId([0xff; 20]);
@@ -382,15 +431,15 @@ mod tests {
         l.add(&own, &nodes, 1, 12);
         assert_eq!(l.candidates.len(), 12);
         assert_eq!(l.candidates[0].info, node(1));
-        assert_eq!(l.next(3, 4), vec![0, 1, 2]);
+        assert_eq!(l.next(3, 4, none), vec![0, 1, 2]);
         for i in 0..3 {
             l.candidates[i].status = Status::InFlight;
         }
-        assert!(l.next(3, 4).is_empty());
+        assert!(l.next(3, 4, none).is_empty());
         l.candidates[0].status = Status::Responded;
         l.candidates[1].status = Status::Failed;
         // Node 1 failed: the fourth and fifth are now among the k = 4 closest left.
-        assert_eq!(l.next(3, 4), vec![3, 4]);
+        assert_eq!(l.next(3, 4, none), vec![3, 4]);
         for i in 2..5 {
             l.candidates[i].status = Status::Responded;
         }
@@ -417,13 +466,50 @@ mod tests {
         );
         w.absorb(&own, &nodes, 1, 12);
         assert_eq!(w.fruitless, 0);
-        assert_eq!(w.next(3, 8).len(), 3);
+        assert_eq!(w.next(3, 8, none).len(), 3);
         for _ in 0..3 {
             w.absorb(&own, &[node(20)], 2, 12);
         }
         assert_eq!(w.fruitless, 3);
-        assert_eq!(w.next(3, 8).len(), 8);
+        assert_eq!(w.next(3, 8, none).len(), 8);
         w.absorb(&own, &[node(0)], 2, 12);
         assert_eq!(w.fruitless, 0);
+    }
+
+    #[test]
+    fn prefers_fast_nodes_of_similar_progress_never_farther_ones() {
+        let own = NodeId([0xff; 20]);
+        let mut l = Lookup::new(
+            QueryId(1),
+            NodeId([0; 20]),
+            LookupKind::FindNode,
+            Origin::User,
+            Instant::ZERO,
+        );
+        // 0x04..=0x07 share the closest bucket around the target; 0x08 is one bit farther
+        // (within the slack), 0x10 two bits (outside it).
+        let nodes: Vec<NodeInfo> = [4u8, 5, 6, 7, 8, 0x10].into_iter().map(node).collect();
+        l.add(&own, &nodes, 1, 12);
+        let ms = Duration::from_millis;
+        let rtt = |id: &NodeId| match id.0[0] {
+            4 => Some(ms(280)),
+            5 => None,
+            6 => Some(ms(30)),
+            7 => Some(ms(90)),
+            8 => Some(ms(50)),
+            _ => Some(ms(10)),
+        };
+        // Fastest first among 4-8 (unknown last); the very fast 0x10 waits for all of them.
+        assert_eq!(l.next(3, 8, rtt), vec![2, 4, 3]);
+        assert_eq!(l.next(6, 8, rtt), vec![2, 4, 3, 0, 1, 5]);
+        // Without estimates the order is the distance order.
+        assert_eq!(l.next(3, 8, none), vec![0, 1, 2]);
+        // A stalled request leaves the window of the k closest: the next candidate is asked.
+        for c in &mut l.candidates[..4] {
+            c.status = Status::InFlight;
+        }
+        assert!(l.next(4, 4, none).is_empty());
+        l.candidates[1].status = Status::Stalled;
+        assert_eq!(l.next(4, 4, none), vec![4]);
     }
 }

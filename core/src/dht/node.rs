@@ -116,11 +116,16 @@ pub struct LookupResult {
     pub hops: u32,
     /// Queries sent for this lookup.
     pub messages: u32,
-    /// Time from the command to this result: until the k closest have all answered.
+    /// Time from the command until the lookup terminated: the k closest nodes have all
+    /// answered (BEP 5's end; an announce or put also waits for it to pick its nodes).
     pub elapsed: Duration,
-    /// Time from the command until the nearest node of the result answered (what a lookup
-    /// that stopped at the first sight of its target would take).
+    /// Time from the command until the nearest node of the result answered: from then on the
+    /// answer to "which node is closest to the target" no longer changes, which is when a
+    /// `find_node` user has the result.
     pub nearest_after: Duration,
+    /// `get_peers`: time from the command until the first answer carrying peers arrived,
+    /// which is when a downloader can start; `None` if no peers were found.
+    pub first_peers_after: Option<Duration>,
 }
 
 /// What a [`DhtNode`] tells its application.
@@ -431,7 +436,12 @@ impl DhtNode {
             return;
         }
         let k = self.config.routing.k;
-        let next = lookup.next(self.config.alpha, k);
+        let table = &self.table;
+        // A node never measured is expected to be as fast as the average node.
+        let typical = self.rtt.srtt();
+        let next = lookup.next(self.config.alpha, k, |id| {
+            table.get(id).and_then(|e| e.srtt).or(typical)
+        });
         for i in next {
             let Some(info) = self.lookups.get(&query).map(|l| l.candidates[i].info) else {
                 return;
@@ -476,6 +486,9 @@ impl DhtNode {
             nearest_after: found.map_or(Duration::ZERO, |t| {
                 t.saturating_duration_since(lookup.started)
             }),
+            first_peers_after: lookup
+                .first_peers
+                .map(|t| t.saturating_duration_since(lookup.started)),
         }
     }
 

@@ -36,6 +36,8 @@ impl Default for PeerStoreConfig {
 pub struct PeerStore {
     config: PeerStoreConfig,
     map: BTreeMap<NodeId, Vec<(SocketAddr, Instant)>>,
+    /// When a full store was last swept for expired announces.
+    full_sweep: Option<Instant>,
 }
 
 impl PeerStore {
@@ -44,6 +46,7 @@ impl PeerStore {
         PeerStore {
             config,
             map: BTreeMap::new(),
+            full_sweep: None,
         }
     }
 
@@ -51,7 +54,15 @@ impl PeerStore {
     pub fn announce(&mut self, now: Instant, info_hash: NodeId, peer: SocketAddr) -> bool {
         let expires = now + self.config.ttl;
         if !self.map.contains_key(&info_hash) && self.map.len() >= self.config.max_info_hashes {
-            self.expire(now);
+            // A store full of live announces would be scanned whole for every new info-hash
+            // (a cheap way for a peer to burn our CPU): sweep at most once a second.
+            let due = self
+                .full_sweep
+                .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1));
+            if due {
+                self.full_sweep = Some(now);
+                self.expire(now);
+            }
             if self.map.len() >= self.config.max_info_hashes {
                 return false;
             }

@@ -14,6 +14,8 @@ pub struct RateLimiter {
     per_second: u32,
     capacity: usize,
     windows: BTreeMap<IpAddr, (Instant, u32)>,
+    /// When windows that ended were last dropped.
+    last_sweep: Instant,
 }
 
 impl RateLimiter {
@@ -23,11 +25,20 @@ impl RateLimiter {
             per_second,
             capacity: capacity.max(1),
             windows: BTreeMap::new(),
+            last_sweep: Instant::ZERO,
         }
     }
 
     /// Whether a query from `ip` at `now` is within its budget (and counts it).
     pub fn allow(&mut self, now: Instant, ip: IpAddr) -> bool {
+        // A window that ended says nothing about the next query: drop them once per window,
+        // so a node's map holds the addresses of the last second or two (a few dozen), not
+        // `capacity` addresses of everyone who ever asked; one pass a second costs little.
+        if now.saturating_duration_since(self.last_sweep) >= WINDOW {
+            self.last_sweep = now;
+            self.windows
+                .retain(|_, (start, _)| now.saturating_duration_since(*start) < WINDOW);
+        }
         if !self.windows.contains_key(&ip) && self.windows.len() >= self.capacity {
             self.windows
                 .retain(|_, (start, _)| now.saturating_duration_since(*start) < WINDOW);
@@ -76,5 +87,7 @@ mod tests {
             rl.allow(t, IpAddr::from([10, 0, 0, n]));
             assert!(rl.len() <= 4);
         }
+        rl.allow(Instant::from_secs(5), a);
+        assert_eq!(rl.len(), 1, "ended windows are dropped");
     }
 }

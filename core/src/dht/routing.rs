@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use crate::dht::id::{ID_BITS, NodeId, bep42_verify};
+use crate::dht::id::{Distance, ID_BITS, NodeId, bep42_verify};
 use crate::dht::krpc::NodeInfo;
 use crate::time::Instant;
 
@@ -250,7 +250,8 @@ impl RoutingTable {
                     return Insert::Added;
                 }
             }
-            if !bucket.replacements.contains(&info) {
+            // `replacements = 0` keeps no cache (and must not remove from an empty one).
+            if config.replacements > 0 && !bucket.replacements.contains(&info) {
                 if bucket.replacements.len() >= config.replacements {
                     bucket.replacements.remove(0);
                 }
@@ -294,7 +295,7 @@ impl RoutingTable {
         // overflow waits with the replacements.
         let room = self.capacity(depth);
         while next.nodes.len() > room {
-            if let Some(entry) = next.nodes.pop() {
+            if let Some(entry) = next.nodes.pop().filter(|_| self.config.replacements > 0) {
                 if next.replacements.len() >= self.config.replacements {
                     next.replacements.remove(0);
                 }
@@ -370,14 +371,37 @@ impl RoutingTable {
 
     /// Up to `count` nodes closest to `target`, bad nodes left out, nearest first.
     pub fn closest(&self, now: Instant, target: &NodeId, count: usize) -> Vec<NodeInfo> {
-        let mut all: Vec<&Entry> = self
-            .buckets
-            .iter()
-            .flat_map(|b| b.nodes.iter())
-            .filter(|e| e.state(now, &self.config) != NodeState::Bad)
-            .collect();
-        all.sort_by(|a, b| target.cmp_distance(&a.info.id, &b.info.id));
-        all.into_iter().take(count).map(|e| e.info).collect()
+        // Every answer to find_node / get_peers comes here, so only the buckets that can hold
+        // the nearest are read. With c = the target's bucket, XOR distances fall in classes:
+        // bucket c shares the target's bit c (nearest), then buckets past c (they differ from
+        // it first at bit c), then bucket c - 1, c - 2, ... 0 (they differ first at bit i).
+        // Whole classes are taken until there are `count` nodes; nothing left out is nearer.
+        let last = self.buckets.len() - 1;
+        let c = self.index(target);
+        let classes = core::iter::once(c..c + 1)
+            .chain((c < last).then_some(c + 1..last + 1))
+            .chain((0..c).rev().map(|i| i..i + 1));
+        let mut all: Vec<(Distance, &Entry)> = Vec::new();
+        for class in classes {
+            if all.len() >= count {
+                break;
+            }
+            all.extend(
+                self.buckets[class]
+                    .iter()
+                    .flat_map(|b| b.nodes.iter())
+                    .filter(|e| e.state(now, &self.config) != NodeState::Bad)
+                    .map(|e| (target.distance(&e.info.id), e)),
+            );
+        }
+        // Then select the `count` nearest and sort only those (ids in the table are unique, so
+        // the order is the same as a full sort's).
+        if all.len() > count && count > 0 {
+            all.select_nth_unstable_by(count - 1, |a, b| a.0.cmp(&b.0));
+        }
+        all.truncate(count);
+        all.sort_unstable_by_key(|a| a.0);
+        all.into_iter().map(|(_, e)| e.info).collect()
     }
 
     /// Targets for the buckets not changed for [`RoutingConfig::refresh_after`]; each such
@@ -437,6 +461,21 @@ mod tests {
             id,
             addr: core::net::SocketAddr::from(([192, 0, 2, 1], n)),
         }
+    }
+
+    #[test]
+    fn no_replacement_cache_when_configured_so() {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let config = RoutingConfig {
+            replacements: 0,
+            ..RoutingConfig::default()
+        };
+        let mut table = RoutingTable::new(NodeId::random(&mut rng), config, Instant::ZERO);
+        for n in 0..2000u16 {
+            table.on_response(Instant::ZERO, node(NodeId::random(&mut rng), n), None);
+        }
+        assert!(table.len() > 100);
+        assert!(table.buckets.iter().all(|b| b.replacements.is_empty()));
     }
 
     #[test]
@@ -555,6 +594,52 @@ mod tests {
         assert!(table.get(&near).is_some());
         // Refresh after bootstrap covers every prefix length short of the nearest node.
         assert_eq!(table.all_bucket_targets(&mut rng).len(), 5);
+    }
+
+    #[test]
+    fn closest_reads_only_the_nearest_buckets_yet_matches_a_full_sort() {
+        let mut rng = ChaCha20Rng::seed_from_u64(10);
+        let own = NodeId::random(&mut rng);
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), Instant::ZERO);
+        for n in 0..3000u16 {
+            // Half of them near our own id, so deep buckets fill too.
+            let id = if n % 2 == 0 {
+                NodeId::random(&mut rng)
+            } else {
+                own.random_in_bucket(4 + usize::from(n) % 12, &mut rng)
+            };
+            table.on_response(Instant::ZERO, node(id, n), None);
+        }
+        // Some bad nodes, which are left out.
+        let bad: Vec<NodeId> = table.entries().step_by(7).map(|e| e.info.id).collect();
+        for id in &bad {
+            table.on_failure(Instant::ZERO, id);
+            table.on_failure(Instant::ZERO, id);
+        }
+        for round in 0..400 {
+            let target = match round % 3 {
+                0 => NodeId::random(&mut rng),
+                1 => own.random_in_bucket(round % 20, &mut rng),
+                _ => table
+                    .entries()
+                    .nth(round % table.len())
+                    .map_or(own, |e| e.info.id),
+            };
+            let count = [1, 8, 20, 64][round % 4];
+            let mut want: Vec<NodeId> = table
+                .entries()
+                .filter(|e| e.state(Instant::ZERO, table.config()) != NodeState::Bad)
+                .map(|e| e.info.id)
+                .collect();
+            want.sort_by(|a, b| target.cmp_distance(a, b));
+            want.truncate(count);
+            let got: Vec<NodeId> = table
+                .closest(Instant::ZERO, &target, count)
+                .iter()
+                .map(|n| n.id)
+                .collect();
+            assert_eq!(got, want, "round {round}");
+        }
     }
 
     #[test]

@@ -39,6 +39,12 @@ impl RttEstimator {
         }
     }
 
+    /// The smoothed round trip over every answer, if any arrived: the expected round trip to
+    /// a node never measured.
+    pub fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
     /// The timeout for a node whose own smoothed RTT is `node_srtt` (if known): its RTT (or
     /// the global one) plus four variations, as RFC 6298 §2.3 computes an RTO.
     pub fn timeout(&self, node_srtt: Option<Duration>) -> Duration {

@@ -208,10 +208,12 @@ impl DhtNode {
                 self.maybe_finish_announce(now, query);
             }
             Purpose::Lookup(query) | Purpose::Seed(query) => {
-                if let Some(target) = self.lookups.get(&query).map(|l| l.target) {
-                    self.collect_item(query, target, response);
-                }
+                let target = self.lookups.get(&query).map(|l| l.target);
+                let done = target.is_some_and(|t| self.collect_item(query, t, response));
                 self.lookup_response(now, query, &pending, info, response);
+                if done {
+                    self.finish_item(now, query);
+                }
             }
         }
     }
@@ -262,11 +264,7 @@ impl DhtNode {
             &response.nodes6
         };
         lookup.absorb(&own, learned, hop + 1, max);
-        for peer in &response.values {
-            if lookup.peers.len() < max_peers && !lookup.peers.contains(peer) {
-                lookup.peers.push(*peer);
-            }
-        }
+        lookup.add_peers(now, &response.values, max_peers);
         let closest = lookup
             .candidates
             .iter()

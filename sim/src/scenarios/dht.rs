@@ -2,11 +2,16 @@
 //! join one every 20 ms, look up random keys (twenty lookups every 200 ms) while a fraction of
 //! them is replaced, then announce and get peers. `pigeon sim dht` prints the report.
 //!
-//! One-way link latency is drawn per node from 10-150 ms (round trips of 20-300 ms, issue 3).
+//! Every pair of nodes has its own round-trip time, drawn uniformly from 20-300 ms (issue 3's
+//! "per-link RTTs", [`PairLatency`]); links add no latency of their own, only the loss.
 //! A replaced node has its link taken down, so it stops answering, and a fresh node with a new
 //! address joins from four online nodes. A lookup counts as a success when the nearest node it
 //! returns is at least as close to the key as the nearest node that was online for the whole
 //! lookup (the ground truth, computed from every node's id).
+//!
+//! Latency is reported three ways (docs/dht.md, "Simulation"): for `find_node`, until the
+//! nearest node of the result answered (the result is known) and until the lookup terminated
+//! (all k closest answered, BEP 5); for `get_peers`, until the first peers arrived.
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -18,7 +23,7 @@ use pigeon::dht::{DhtConfig, DhtEvent, DhtNode, LookupResult, NodeId, QueryId};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
-use crate::{LinkConfig, LossModel, NetworkId, NodeId as SimNode, Sim};
+use crate::{LinkConfig, LossModel, NetworkId, NodeId as SimNode, PairLatency, Sim};
 
 /// Lookups started together, every [`BATCH_EVERY`].
 const BATCH: usize = 20;
@@ -28,6 +33,9 @@ const TAIL: Duration = Duration::from_secs(30);
 /// BEP 5: k, the size of a lookup's result set.
 const K: usize = 8;
 const PORT: u16 = 6881;
+/// Issue 3: round trips between any two nodes from 20 to 300 ms.
+const RTT_MIN: Duration = Duration::from_millis(20);
+const RTT_MAX: Duration = Duration::from_millis(300);
 
 /// What to build and run.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,10 +52,13 @@ pub struct DhtScenario {
     pub churn: f64,
     /// Uniform loss probability on every link.
     pub loss: f64,
+    /// Parallel requests per lookup (Kademlia's alpha) on every node.
+    pub alpha: usize,
 }
 
 impl DhtScenario {
-    /// `nodes` nodes and `lookups` lookups with seed 1, no churn, 1% loss and no announces.
+    /// `nodes` nodes and `lookups` lookups with seed 1, no churn, 1% loss, no announces and
+    /// the node's default alpha.
     pub fn new(nodes: usize, lookups: usize) -> DhtScenario {
         DhtScenario {
             nodes,
@@ -56,6 +67,7 @@ impl DhtScenario {
             seed: 1,
             churn: 0.0,
             loss: 0.01,
+            alpha: DhtConfig::new(SocketAddr::new(ip(0), PORT)).alpha,
         }
     }
 
@@ -66,7 +78,7 @@ impl DhtScenario {
         let (table_min, table_max, table_mean) = w.table_sizes();
         let total = self.lookups + self.announces;
         let lookups = w.lookups(self, total, progress);
-        let (stored, found) = w.announces(self, total, progress);
+        let (stored, found, peers) = w.announces(self, total, progress);
         DhtReport {
             scenario: self.clone(),
             replaced: w.replaced,
@@ -75,6 +87,9 @@ impl DhtScenario {
             table_mean,
             announces_stored_mean: stored,
             announces_found: found,
+            peers_p50: percentile(&peers, 0.5),
+            peers_p90: percentile(&peers, 0.9),
+            peers_p99: percentile(&peers, 0.99),
             trace_hash: w.sim.trace_hash(),
             ..lookups
         }
@@ -104,7 +119,7 @@ pub struct DhtReport {
     pub hops_mean: f64,
     /// Mean queries sent per lookup.
     pub queries_mean: f64,
-    /// Latency until the k closest answered, median.
+    /// Time until the lookup terminated (the k closest answered), median.
     pub latency_p50: Duration,
     /// 90th percentile of the same.
     pub latency_p90: Duration,
@@ -112,19 +127,32 @@ pub struct DhtReport {
     pub latency_p99: Duration,
     /// Slowest finished lookup.
     pub latency_max: Duration,
-    /// Median latency until the nearest node of the result answered.
+    /// Time until the nearest node of the result answered (the `find_node` result is known),
+    /// median.
     pub nearest_p50: Duration,
-    /// Median of each lookup's floor: the querier's one-way latency plus the largest one-way
-    /// latency among the true k closest (one round trip to each, all sent at the start).
+    /// 90th percentile of the same.
+    pub nearest_p90: Duration,
+    /// 99th percentile of the same.
+    pub nearest_p99: Duration,
+    /// Median of each lookup's termination floor: the largest round trip from the querier to
+    /// one of the true k closest (one round trip to each, all sent at the start).
     pub bound_p50: Duration,
     /// 99th percentile of the same floor.
     pub bound_p99: Duration,
     /// Median floor for the nearest node alone: one round trip to the true nearest.
     pub nearest_bound_p50: Duration,
+    /// 99th percentile of the same.
+    pub nearest_bound_p99: Duration,
     /// Mean number of nodes that acknowledged storing each announce.
     pub announces_stored_mean: f64,
     /// `get_peers` from another node that found the announcing peer.
     pub announces_found: usize,
+    /// Time until the first peers arrived, over the `get_peers` that found peers: median.
+    pub peers_p50: Duration,
+    /// 90th percentile of the same.
+    pub peers_p90: Duration,
+    /// 99th percentile of the same.
+    pub peers_p99: Duration,
     /// [`Sim::trace_hash`] at the end: the same seed and scenario give the same hash.
     pub trace_hash: u64,
 }
@@ -140,16 +168,17 @@ impl fmt::Display for DhtReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.scenario;
         let ms = |d: Duration| format!("{} ms", d.as_millis());
-        let rows: [(&str, String); 13] = [
+        let rows: [(&str, String); 15] = [
             (
                 "scenario",
                 format!(
-                    "{} nodes, {} lookups, seed {}, churn {:.1}%, loss {:.1}%",
+                    "{} nodes, {} lookups, seed {}, churn {:.1}%, loss {:.1}%, alpha {}",
                     s.nodes,
                     s.lookups,
                     s.seed,
                     s.churn * 100.0,
-                    s.loss * 100.0
+                    s.loss * 100.0,
+                    s.alpha
                 ),
             ),
             ("nodes replaced", self.replaced.to_string()),
@@ -177,26 +206,48 @@ impl fmt::Display for DhtReport {
             ("hops", format!("{:.2}", self.hops_mean)),
             ("queries/lookup", format!("{:.1}", self.queries_mean)),
             (
-                "latency p50/p90/p99",
+                "find_node result",
                 format!(
-                    "{} / {} / {}",
+                    "p50/p90/p99 {} / {} / {} (nearest answered)",
+                    ms(self.nearest_p50),
+                    ms(self.nearest_p90),
+                    ms(self.nearest_p99)
+                ),
+            ),
+            (
+                "  floor",
+                format!(
+                    "p50/p99 {} / {} (round trip to the true nearest)",
+                    ms(self.nearest_bound_p50),
+                    ms(self.nearest_bound_p99)
+                ),
+            ),
+            (
+                "find_node terminated",
+                format!(
+                    "p50/p90/p99 {} / {} / {} (8 closest answered)",
                     ms(self.latency_p50),
                     ms(self.latency_p90),
                     ms(self.latency_p99)
                 ),
             ),
-            ("latency max", ms(self.latency_max)),
+            ("  max", ms(self.latency_max)),
             (
-                "nearest answered p50",
+                "  floor",
                 format!(
-                    "{} (floor {})",
-                    ms(self.nearest_p50),
-                    ms(self.nearest_bound_p50)
+                    "p50/p99 {} / {} (slowest round trip to the true 8)",
+                    ms(self.bound_p50),
+                    ms(self.bound_p99)
                 ),
             ),
             (
-                "floor p50/p99",
-                format!("{} / {}", ms(self.bound_p50), ms(self.bound_p99)),
+                "get_peers first peers",
+                format!(
+                    "p50/p90/p99 {} / {} / {}",
+                    ms(self.peers_p50),
+                    ms(self.peers_p90),
+                    ms(self.peers_p99)
+                ),
             ),
             (
                 "announce/get_peers",
@@ -236,8 +287,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 struct Member {
     sim: SimNode,
     id: NodeId,
-    /// One-way latency of its link (every datagram it sends takes this long).
-    latency: Duration,
     joined: Instant,
     left: Option<Instant>,
 }
@@ -259,6 +308,7 @@ struct World {
     online: Vec<usize>,
     rng: ChaCha20Rng,
     loss: f64,
+    alpha: usize,
     replaced: usize,
     results: Results,
 }
@@ -267,6 +317,7 @@ impl World {
     fn build(s: &DhtScenario) -> World {
         let mut w = World {
             sim: Sim::new(s.seed),
+            alpha: s.alpha,
             members: Vec::new(),
             online: Vec::new(),
             rng: ChaCha20Rng::seed_from_u64(s.seed),
@@ -274,6 +325,8 @@ impl World {
             replaced: 0,
             results: BTreeMap::new(),
         };
+        w.sim
+            .set_pair_latency(Some(PairLatency::uniform(RTT_MIN, RTT_MAX)));
         for _ in 0..s.nodes {
             w.add_member();
         }
@@ -298,11 +351,11 @@ impl World {
         let addr = SocketAddr::new(ip(i), PORT);
         let mut config = DhtConfig::new(addr);
         config.external_ip = Some(addr.ip());
+        config.alpha = self.alpha.max(1);
         let machine = DhtNode::new(config, self.sim.fork_rng(&format!("dht/{i}")));
         let id = machine.id();
-        let latency = Duration::from_millis(10 + self.rng.next_u64() % 141);
         let link = LinkConfig {
-            latency,
+            latency: Duration::ZERO,
             loss: LossModel::Uniform(self.loss),
             ..LinkConfig::default()
         };
@@ -314,7 +367,6 @@ impl World {
         self.members.push(Member {
             sim,
             id,
-            latency,
             joined: self.sim.now(),
             left: None,
         });
@@ -462,6 +514,7 @@ impl World {
     fn score(&self, s: &DhtScenario, started: &[Started]) -> DhtReport {
         let mut latencies = Vec::new();
         let mut nearest = Vec::new();
+        let querier = |l: &Started| ip(l.from);
         let (mut bound, mut nearest_bound) = (Vec::new(), Vec::new());
         let (mut ok, mut hops, mut queries, mut k_found) = (0usize, 0u64, 0u64, 0usize);
         for l in started {
@@ -476,7 +529,7 @@ impl World {
                 .filter(|(i, m)| {
                     *i != l.from && m.joined <= l.at && m.left.is_none_or(|left| left >= end)
                 })
-                .map(|(_, m)| (m.id, m.latency))
+                .map(|(i, m)| (m.id, self.sim.pair_rtt(querier(l), ip(i))))
                 .collect();
             let cmp = |a: &NodeId, b: &NodeId| l.target.cmp_distance(a, b);
             if truth.len() > K {
@@ -485,10 +538,10 @@ impl World {
             }
             truth.sort_by(|a, b| cmp(&a.0, &b.0));
             // No lookup can end before a query from the querier reached each of the true k
-            // closest and its answer came back: its own link's latency plus theirs.
-            let own = self.members[l.from].latency;
-            bound.push(own + truth.iter().map(|t| t.1).max().unwrap_or_default());
-            nearest_bound.push(own + truth.first().map(|t| t.1).unwrap_or_default());
+            // closest and its answer came back, nor know its result before the true nearest
+            // answered: one round trip to each.
+            bound.push(truth.iter().map(|t| t.1).max().unwrap_or_default());
+            nearest_bound.push(truth.first().map(|t| t.1).unwrap_or_default());
             let truth: Vec<NodeId> = truth.into_iter().map(|t| t.0).collect();
             let got: Vec<NodeId> = r.closest.iter().map(|n| n.id).collect();
             let known = |id: &NodeId| {
@@ -528,26 +581,32 @@ impl World {
             latency_p99: percentile(&latencies, 0.99),
             latency_max: latencies.last().copied().unwrap_or_default(),
             nearest_p50: percentile(&nearest, 0.5),
+            nearest_p90: percentile(&nearest, 0.9),
+            nearest_p99: percentile(&nearest, 0.99),
             bound_p50: percentile(&bound, 0.5),
             bound_p99: percentile(&bound, 0.99),
             nearest_bound_p50: percentile(&nearest_bound, 0.5),
+            nearest_bound_p99: percentile(&nearest_bound, 0.99),
             announces_stored_mean: 0.0,
             announces_found: 0,
+            peers_p50: Duration::ZERO,
+            peers_p90: Duration::ZERO,
+            peers_p99: Duration::ZERO,
             trace_hash: 0,
         }
     }
 
     /// Announces from online nodes, then `get_peers` for each info-hash from another online
-    /// node. Returns the mean number of nodes storing each announce and how many
-    /// `get_peers` found the announcing peer.
+    /// node. Returns the mean number of nodes storing each announce, how many `get_peers`
+    /// found the announcing peer, and (sorted) how long those took to their first peers.
     fn announces(
         &mut self,
         s: &DhtScenario,
         total: usize,
         progress: &mut dyn FnMut(usize, usize),
-    ) -> (f64, usize) {
+    ) -> (f64, usize, Vec<Duration>) {
         if s.announces == 0 || self.online.len() < 2 {
-            return (0.0, 0);
+            return (0.0, 0, Vec::new());
         }
         let lookups_done = self.results.len();
         let mut announced = Vec::new();
@@ -589,14 +648,18 @@ impl World {
         self.run(TAIL);
         self.collect();
         progress(total, total);
-        let found = asked
+        let found: Vec<Duration> = asked
             .iter()
-            .filter(|(i, q, peer)| {
+            .filter_map(|(i, q, peer)| {
                 q.and_then(|q| self.results.get(&(*i, q)))
-                    .is_some_and(|(r, _)| r.peers.contains(peer))
+                    .filter(|(r, _)| r.peers.contains(peer))
+                    .and_then(|(r, _)| r.first_peers_after)
             })
-            .count();
-        (stored_total as f64 / s.announces as f64, found)
+            .collect();
+        let mut firsts = found;
+        firsts.sort();
+        let count = firsts.len();
+        (stored_total as f64 / s.announces as f64, count, firsts)
     }
 }
 
@@ -620,6 +683,15 @@ mod tests {
         assert!(calls > 0);
         assert_eq!(a.replaced, 6);
         assert!(a.success() >= 0.9, "{a}");
+        // Round trips come from the per-pair model (20-300 ms), and get_peers that found the
+        // announcer were timed to their first peers.
+        let rtts = Duration::from_millis(20)..=Duration::from_millis(300);
+        assert!(rtts.contains(&a.nearest_bound_p50), "{a}");
+        assert!(a.announces_found > 0 && a.peers_p50 > Duration::ZERO, "{a}");
+        assert!(
+            a.peers_p50 <= a.peers_p99 && a.nearest_p50 <= a.latency_p50,
+            "{a}"
+        );
         assert_eq!(a, s.run(&mut |_, _| {}));
         assert!(a.to_string().contains("trace hash"));
     }

@@ -12,6 +12,7 @@ use core::net::SocketAddr;
 use pigeon::{Datagram, Instant, Transmit};
 
 use super::{Event, Flight, NEVER, NodeId, Owner, Sim};
+use crate::link::Carried;
 use crate::node::Hosted;
 use crate::trace::DropReason;
 
@@ -157,6 +158,14 @@ impl Sim {
                     return;
                 }
             };
+        // The per-pair share is known only now: it keys on the addresses at the turning point.
+        let extra = self.pair.map_or(0, |p| {
+            p.one_way_nanos(self.seed, source.ip(), destination.ip())
+        });
+        let carried = Carried {
+            arrival: carried.arrival.saturating_add(extra),
+            duplicate: carried.duplicate.map(|d| d.saturating_add(extra)),
+        };
         if let Some(at) = carried.duplicate {
             self.stats.duplicated += 1;
             let copy = payload.clone();

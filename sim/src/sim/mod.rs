@@ -16,6 +16,7 @@ use crate::fxmap::OwnerMap;
 use crate::link::{LinkConfig, LinkState};
 use crate::nat::{MappingInfo, NatConfig, NatTable};
 use crate::node::{Host, Hosted};
+use crate::pair::PairLatency;
 use crate::pcap::PcapWriter;
 use crate::queue::EventQueue;
 use crate::rng::{self, SimRng};
@@ -188,6 +189,8 @@ pub struct Sim {
     stats: SimStats,
     event_capacity: usize,
     rng_counter: u64,
+    /// Round trips per pair of hosts, on top of the links (off unless set).
+    pair: Option<PairLatency>,
 }
 
 impl Sim {
@@ -207,6 +210,7 @@ impl Sim {
             stats: SimStats::default(),
             event_capacity: 1 << 16,
             rng_counter: 0,
+            pair: None,
         }
     }
 
@@ -429,6 +433,33 @@ impl Sim {
     /// A node's link configuration.
     pub fn link(&self, node: NodeId) -> Option<&LinkConfig> {
         self.nodes.get(node.index()).map(|n| &n.link.config)
+    }
+
+    /// Gives every pair of hosts its own round-trip time (see [`PairLatency`]), added half
+    /// each way to the senders' link latencies; `None` (the default) turns it off. It draws
+    /// nothing from the random stream, so a run without it is unchanged.
+    pub fn set_pair_latency(&mut self, pair: Option<PairLatency>) {
+        self.pair = pair;
+        match pair {
+            Some(p) => self.trace.note(
+                self.now(),
+                format_args!("pair latency {:?}..={:?}", p.min_rtt, p.max_rtt),
+            ),
+            None => self
+                .trace
+                .note(self.now(), format_args!("pair latency off")),
+        }
+    }
+
+    /// The per-pair model in use, if any.
+    pub fn pair_latency(&self) -> Option<PairLatency> {
+        self.pair
+    }
+
+    /// The round trip the per-pair model gives addresses `a` and `b` (zero when it is off),
+    /// link latencies not included: the ground truth a scenario compares its measurements with.
+    pub fn pair_rtt(&self, a: IpAddr, b: IpAddr) -> Duration {
+        self.pair.map_or(Duration::ZERO, |p| p.rtt(self.seed, a, b))
     }
 
     /// Takes a node's link down (everything it sends or is sent is dropped) or up again.
