@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Checks the JSON report of `pigeon sim dht` (read on stdin) against issue 3's targets for the
+100,000-node run: every lookup finishes, success >= 99.5% with the churn asked for, and the
+run really had the size and churn it claims. Exits 1 with the reason when a target is missed.
+
+tests/run pipes the release build's report into it:
+    pigeon sim dht --nodes 100000 --lookups 2000 --churn 0.1 --seed 2026 --json
+"""
+
+import json
+import sys
+
+MIN_SUCCESS = 0.995
+
+
+def main() -> int:
+    report = json.load(sys.stdin)
+    nodes, lookups, churn = report["nodes"], report["lookups"], report["churn"]
+    result = report["find_node_result_ms"]
+    terminated = report["find_node_terminated_ms"]
+    peers = report["get_peers_first_peers_ms"]
+    print(
+        f"dht {nodes} nodes: success {report['success'] * 100:.2f}% "
+        f"({report['succeeded']}/{lookups}, {report['finished']} finished), "
+        f"{report['replaced']} replaced, hops {report['hops_mean']:.2f}, "
+        f"queries/lookup {report['queries_per_lookup_mean']:.1f}, "
+        f"find_node result p50/p99 {result['p50']:.0f}/{result['p99']:.0f} ms, "
+        f"terminated p50/p99 {terminated['p50']:.0f}/{terminated['p99']:.0f} ms, "
+        f"get_peers first peers p50/p99 {peers['p50']:.0f}/{peers['p99']:.0f} ms, "
+        f"announces found {report['announces_found']}, "
+        f"routing table mean {report['routing_table']['mean']:.1f}, "
+        f"trace {report['trace_hash']}"
+    )
+    failures = []
+    if report["finished"] != lookups:
+        failures.append(f"{lookups - report['finished']} lookups never finished")
+    if report["success"] < MIN_SUCCESS:
+        failures.append(f"success {report['success']:.4f} < {MIN_SUCCESS}")
+    # The scenario replaces churn x nodes; a few may be skipped when every pick is busy.
+    if report["replaced"] < 0.95 * churn * nodes:
+        failures.append(f"only {report['replaced']} nodes replaced for churn {churn}")
+    if report["routing_table"]["min"] == 0:
+        failures.append("a node ended the join phase with an empty routing table")
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
