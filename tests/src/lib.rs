@@ -2,6 +2,7 @@
 
 pub mod fixtures;
 pub mod peers;
+pub mod sctp;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;

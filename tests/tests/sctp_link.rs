@@ -14,8 +14,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use pigeon::sctp::{Association, Config, Event, SctpOverUdp, SendOptions, Stats};
-use pigeon_sim::{LinkConfig, LossModel, NetworkId, NodeId, Sim};
+use pigeon::sctp::{Config, Event, SctpOverUdp, SendOptions, Stats};
+use pigeon_sim::{LinkConfig, LossModel, NodeId, Sim};
+use pigeon_tests::sctp::connected_pair;
 
 const A: &str = "192.0.2.10:5000";
 const B: &str = "192.0.2.20:5000";
@@ -55,37 +56,8 @@ fn config() -> Config {
 
 /// Two connected associations over `link`.
 fn setup(seed: u64, link: LinkConfig) -> (Sim, NodeId, NodeId) {
-    let mut sim = Sim::new(seed);
-    let a = Association::new(config(), sim.fork_rng("a"));
-    let b = Association::new(config(), sim.fork_rng("b"));
-    let a = sim
-        .add_node(
-            NetworkId::PUBLIC,
-            &[addr(A)],
-            SctpOverUdp::new(a, addr(A), addr(B)),
-            link,
-        )
-        .unwrap();
-    let b = sim
-        .add_node(
-            NetworkId::PUBLIC,
-            &[addr(B)],
-            SctpOverUdp::new(b, addr(B), addr(A)),
-            link,
-        )
-        .unwrap();
-    sim.command::<SctpOverUdp, _>(a, |m, now| m.association.connect(now));
-    for _ in 0..60 {
-        sim.run_for(Duration::from_secs(1));
-        let up = |sim: &mut Sim, n| {
-            sim.command::<SctpOverUdp, _>(n, |m, _| m.association.is_established())
-                .unwrap()
-        };
-        if up(&mut sim, a) && up(&mut sim, b) {
-            return (sim, a, b);
-        }
-    }
-    panic!("seed {seed}: no association");
+    let addrs = (addr(A), addr(B));
+    connected_pair(seed, config(), link, addrs, Duration::from_secs(60))
 }
 
 /// Runs a bulk transfer from `a` to `b`; returns the goodput in bits per second over the
