@@ -9,9 +9,10 @@
 //! and in/out.
 
 use aes::cipher::inout::InOutBuf;
+use aes::cipher::typenum::Unsigned;
 use aes::cipher::{
-    BlockCipherEncrypt, BlockSizeUser, InnerIvInit, KeyInit, KeySizeUser, StreamCipherBackend,
-    StreamCipherClosure, StreamCipherCore, consts::U16,
+    BlockCipherEncrypt, BlockSizeUser, InnerIvInit, KeyInit, KeySizeUser, ParBlocks,
+    StreamCipherBackend, StreamCipherClosure, StreamCipherCore, consts::U16,
 };
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadCore, AeadInOut, Nonce, Tag, TagPosition};
@@ -56,7 +57,7 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Gcm<C> {
     fn ctr(
         &self,
         iv: &[u8; 12],
-        payload: Option<InOutBuf<'_, '_, u8>>,
+        payload: Option<&mut [u8]>,
         tag: Option<TagJob<'_, '_>>,
     ) -> [u8; BLOCK] {
         let mut j0 = [0u8; BLOCK];
@@ -74,18 +75,21 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Gcm<C> {
 
     /// Encrypts `buffer` (in place or from its input to its output) and returns the tag over
     /// `aad` and the ciphertext.
-    fn seal(&self, iv: &[u8; 12], aad: &[u8], mut buffer: InOutBuf<'_, '_, u8>) -> [u8; TAG_LEN] {
-        if let Some(layout) = Layout::fitting(aad.len(), buffer.len()) {
+    fn seal(&self, iv: &[u8; 12], aad: &[u8], buffer: InOutBuf<'_, '_, u8>) -> [u8; TAG_LEN] {
+        // The output with the input copied in (nothing to copy in place) is encrypted in place:
+        // plain slices XOR without the temporaries of `InOut::xor_in2out`.
+        let text = buffer.into_out_with_copied_in();
+        if let Some(layout) = Layout::fitting(aad.len(), text.len()) {
             let job = TagJob {
                 key: &self.ghash,
                 aad,
                 layout,
-                from_output: true,
+                after_xor: true,
             };
-            return self.ctr(iv, Some(buffer), Some(job));
+            return self.ctr(iv, Some(text), Some(job));
         }
-        let mask = self.ctr(iv, Some(buffer.reborrow()), None);
-        xor16(self.ghash.hash(aad, buffer.get_out()), &mask)
+        let mask = self.ctr(iv, Some(&mut *text), None);
+        xor16(self.ghash.hash(aad, text), &mask)
     }
 
     /// Checks `tag` over `aad` and the ciphertext (the input of `buffer`) in constant time and
@@ -94,10 +98,11 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Gcm<C> {
         &self,
         iv: &[u8; 12],
         aad: &[u8],
-        mut buffer: InOutBuf<'_, '_, u8>,
+        buffer: InOutBuf<'_, '_, u8>,
         tag: &[u8],
     ) -> Result<(), ()> {
-        if buffer.is_empty() {
+        let text = buffer.into_out_with_copied_in();
+        if text.is_empty() {
             let expected = xor16(self.ghash.hash(aad, &[]), &self.ctr(iv, None, None));
             return if bool::from(expected.ct_eq(tag)) {
                 Ok(())
@@ -108,23 +113,23 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Gcm<C> {
         // The mask comes with the keystream, so the payload is decrypted first and the tag
         // checked after; on a mismatch the keystream is applied to the output again, which
         // turns it back into the ciphertext (in place or not).
-        let expected = match Layout::fitting(aad.len(), buffer.len()) {
+        let expected = match Layout::fitting(aad.len(), text.len()) {
             Some(layout) => {
                 let job = TagJob {
                     key: &self.ghash,
                     aad,
                     layout,
-                    from_output: false,
+                    after_xor: false,
                 };
-                self.ctr(iv, Some(buffer.reborrow()), Some(job))
+                self.ctr(iv, Some(&mut *text), Some(job))
             }
             None => {
-                let hash = self.ghash.hash(aad, buffer.get_in());
-                xor16(hash, &self.ctr(iv, Some(buffer.reborrow()), None))
+                let hash = self.ghash.hash(aad, text);
+                xor16(hash, &self.ctr(iv, Some(&mut *text), None))
             }
         };
         if !bool::from(expected.ct_eq(tag)) {
-            self.ctr(iv, Some(InOutBuf::from(buffer.get_out())), None);
+            self.ctr(iv, Some(text), None);
             return Err(());
         }
         Ok(())
@@ -180,14 +185,13 @@ where
     }
 }
 
-/// GHASH over a packet computed inside its CTR pass: the ciphertext is read from the pass's
-/// output when encrypting, from its input (before the XOR, which may overwrite it in place)
-/// when decrypting.
+/// GHASH over a packet computed inside its CTR pass: the ciphertext is read after the XOR
+/// when encrypting, before it when decrypting.
 struct TagJob<'k, 'a> {
     key: &'k GhashKey,
     aad: &'a [u8],
     layout: Layout,
-    from_output: bool,
+    after_xor: bool,
 }
 
 /// One pass of the CTR backend: the keystream block of J0, then the following blocks XORed
@@ -197,23 +201,23 @@ struct TagJob<'k, 'a> {
 /// inlined there), so GHASH's buffer, cleared and filled with byte-reversed blocks here, is
 /// written with vector stores and shuffles; in a plain function the baseline x86-64 target
 /// reverses each block with two scalar `bswap`s and clears 1.5 KiB 16 bytes at a time.
-struct CtrPass<'i, 'o, 'k, 'a> {
+struct CtrPass<'p, 'k, 'a> {
     out: [u8; BLOCK],
-    payload: Option<InOutBuf<'i, 'o, u8>>,
+    payload: Option<&'p mut [u8]>,
     tag: Option<TagJob<'k, 'a>>,
 }
 
-impl BlockSizeUser for &mut CtrPass<'_, '_, '_, '_> {
+impl BlockSizeUser for &mut CtrPass<'_, '_, '_> {
     type BlockSize = U16;
 }
 
-impl StreamCipherClosure for &mut CtrPass<'_, '_, '_, '_> {
+impl StreamCipherClosure for &mut CtrPass<'_, '_, '_> {
     #[inline(always)]
     fn call<B: StreamCipherBackend<BlockSize = U16>>(self, backend: &mut B) {
         let mut mask = Default::default();
         backend.gen_ks_block(&mut mask);
         self.out = mask.into();
-        let Some(mut payload) = self.payload.take() else {
+        let Some(payload) = self.payload.take() else {
             return;
         };
         let Some(job) = self.tag.take() else {
@@ -223,12 +227,12 @@ impl StreamCipherClosure for &mut CtrPass<'_, '_, '_, '_> {
         let layout = &job.layout;
         let mut buf = [polyval::Block::default(); SPLIT_MAX];
         layout.write_aad(job.aad, &mut buf);
-        if !job.from_output {
-            reverse_padded(payload.get_in(), &mut buf, layout.text_at);
+        if !job.after_xor {
+            reverse_padded(payload, &mut buf, layout.text_at);
         }
-        xor_keystream(backend, payload.reborrow());
-        if job.from_output {
-            reverse_padded(payload.get_out(), &mut buf, layout.text_at);
+        xor_keystream(backend, payload);
+        if job.after_xor {
+            reverse_padded(payload, &mut buf, layout.text_at);
         }
         layout.write_lengths(layout.aad_len, layout.text_len, &mut buf);
         self.out = xor16(job.key.split(&buf[..layout.padded]), &self.out);
@@ -237,27 +241,27 @@ impl StreamCipherClosure for &mut CtrPass<'_, '_, '_, '_> {
 
 /// XORs the keystream, from the backend's next counter on, into `payload`.
 #[inline(always)]
-fn xor_keystream<B: StreamCipherBackend<BlockSize = U16>>(
-    backend: &mut B,
-    payload: InOutBuf<'_, '_, u8>,
-) {
-    let (blocks, mut tail) = payload.into_chunks::<U16>();
-    let (chunks, rest) = blocks.into_chunks::<B::ParBlocksSize>();
-    for mut chunk in chunks {
-        let mut ks = Default::default();
+fn xor_keystream<B: StreamCipherBackend<BlockSize = U16>>(backend: &mut B, payload: &mut [u8]) {
+    let mut chunks = payload.chunks_exact_mut(B::ParBlocksSize::USIZE * BLOCK);
+    for chunk in &mut chunks {
+        let mut ks: ParBlocks<B> = Default::default();
         backend.gen_par_ks_blocks(&mut ks);
-        chunk.xor_in2out(&ks);
+        for (data, ks) in chunk.chunks_exact_mut(BLOCK).zip(ks.iter()) {
+            xor_block(data, ks);
+        }
     }
-    for mut block in rest {
+    for data in chunks.into_remainder().chunks_mut(BLOCK) {
         let mut ks = Default::default();
         backend.gen_ks_block(&mut ks);
-        block.xor_in2out(&ks);
+        xor_block(data, &ks);
     }
-    if !tail.is_empty() {
-        let mut ks: aes::Block = Default::default();
-        backend.gen_ks_block(&mut ks);
-        let n = tail.len();
-        tail.xor_in2out(&ks[..n]);
+}
+
+/// XORs a (possibly partial) block of keystream into `data`.
+#[inline(always)]
+fn xor_block(data: &mut [u8], ks: &aes::Block) {
+    for (byte, key) in data.iter_mut().zip(ks.iter()) {
+        *byte ^= key;
     }
 }
 
