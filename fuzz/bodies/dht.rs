@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use pigeon::dht::bencode::{self, Limits};
 use pigeon::dht::krpc::{self, Body, TRANSACTION_ID_LEN};
-use pigeon::dht::{DhtConfig, DhtNode, NodeId};
+use pigeon::dht::{DhtConfig, DhtNode, DualStackNode, NodeId};
 use pigeon::{Datagram, Instant, Machine};
 use rand_core::SeedableRng;
 
@@ -53,15 +53,79 @@ fn source(selector: u8) -> SocketAddr {
     }
 }
 
+/// The commands the `node` body issues, on a single- or a dual-stack node.
+trait Commands: Machine {
+    fn bootstrap_(&mut self, now: Instant);
+    fn command(&mut self, now: Instant, which: u8, target: NodeId);
+}
+
+impl Commands for DhtNode {
+    fn bootstrap_(&mut self, now: Instant) {
+        self.bootstrap(now, &[source(1), source(2)]);
+    }
+
+    fn command(&mut self, now: Instant, which: u8, target: NodeId) {
+        match which {
+            1 => {
+                self.find_node(now, target);
+            }
+            2 => {
+                self.get_peers(now, target);
+            }
+            3 => {
+                self.announce(now, target, 0);
+            }
+            _ => {
+                self.ping(now, source(3));
+            }
+        }
+    }
+}
+
+impl Commands for DualStackNode {
+    fn bootstrap_(&mut self, now: Instant) {
+        self.bootstrap(now, &[source(1), source(2), source(0x81)]);
+    }
+
+    fn command(&mut self, now: Instant, which: u8, target: NodeId) {
+        match which {
+            1 => {
+                self.find_node(now, target);
+            }
+            2 => {
+                self.get_peers(now, target);
+            }
+            3 => {
+                self.announce(now, target, 0);
+            }
+            _ => {
+                self.ping(now, source(0x83));
+            }
+        }
+    }
+}
+
 /// Input: records of `[source selector] [milliseconds to advance] [length: u16 BE] [payload]`
 /// (the last payload may be short). Selector 0xff issues a command instead of a datagram (the
 /// payload's first byte picks it). Everything the node sends must be KRPC; its queries carry
-/// 4-byte transaction ids.
+/// 4-byte transaction ids. The records drive a single-stack IPv4 node, then a dual-stack node
+/// (BEP 32), whose IPv6 half gets the IPv6 sources.
 pub fn node(data: &[u8]) {
     let local: SocketAddr = SocketAddr::from(([192, 0, 2, 1], 6881));
+    let local6: SocketAddr = SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0xff, 1], 6881));
     // A fixed seed, so each input replays exactly.
-    let rng = Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(0));
-    let mut node = DhtNode::new(DhtConfig::new(local), rng);
+    let rng = |n| Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(n));
+    drive(DhtNode::new(DhtConfig::new(local), rng(0)), data, &[local]);
+    let dual = DualStackNode::new(
+        DhtConfig::new(local),
+        DhtConfig::new(local6),
+        rng(0),
+        rng(1),
+    );
+    drive(dual, data, &[local, local6]);
+}
+
+fn drive<N: Commands>(mut node: N, data: &[u8], locals: &[SocketAddr]) {
     let mut now = Instant::ZERO;
     let mut rest = data;
     while rest.len() >= 4 {
@@ -74,26 +138,15 @@ pub fn node(data: &[u8]) {
         if selector == 0xff {
             let target = NodeId([payload.first().copied().unwrap_or(0); 20]);
             match payload.first().map(|b| b % 5) {
-                Some(0) => {
-                    node.bootstrap(now, &[source(1), source(2)]);
-                }
-                Some(1) => {
-                    node.find_node(now, target);
-                }
-                Some(2) => {
-                    node.get_peers(now, target);
-                }
-                Some(3) => {
-                    node.announce(now, target, 0);
-                }
-                _ => {
-                    node.ping(now, source(3));
-                }
+                Some(0) => node.bootstrap_(now),
+                Some(which) => node.command(now, which, target),
+                None => node.command(now, 4, target),
             }
         } else {
+            let from = source(selector);
             let datagram = Datagram {
-                source: source(selector),
-                destination: local,
+                source: from,
+                destination: locals[usize::from(from.is_ipv6()) % locals.len()],
                 payload,
             };
             node.handle_datagram(now, datagram);
@@ -102,7 +155,7 @@ pub fn node(data: &[u8]) {
             node.handle_timeout(now);
         }
         while let Some(t) = node.poll_transmit() {
-            assert_eq!(t.source, local);
+            assert!(locals.contains(&t.source));
             let message = krpc::decode(&t.payload).expect("the node sends KRPC");
             if matches!(message.body, Body::Query(_)) {
                 assert_eq!(message.transaction_id.len(), TRANSACTION_ID_LEN);
@@ -110,5 +163,4 @@ pub fn node(data: &[u8]) {
         }
         while node.poll_event().is_some() {}
     }
-    let _ = node.stats();
 }

@@ -56,9 +56,9 @@ fn thousand_nodes_lookups_and_announces() {
         },
     );
     common(&r);
-    // Seed 2026 measures: success 99.6%, 2.1 hops, 12.9 queries per lookup; get_peers first
-    // peers p50 151 ms, p99 434 ms; find_node result p50 275 ms, p99 671 ms; terminated p50
-    // 531 ms, p99 868 ms.
+    // Seed 2026 measures: success 99.7%, 2.08 hops, 12.5 queries per lookup; get_peers first
+    // peers p50 166 ms, p99 357 ms; find_node result p50 266 ms, p99 665 ms; terminated p50
+    // 525 ms, p99 854 ms.
     // Guard (target of 200 ms not met): the find_node result median.
     assert!(r.nearest_p50 < MS(300), "result p50 {:?}", r.nearest_p50);
     // Target met: a lookup terminates (all 8 closest answered) within 1 s at p99; its median
@@ -75,7 +75,7 @@ fn thousand_nodes_lookups_and_announces() {
     );
     assert!(r.bound_p50 > MS(250), "termination floor {:?}", r.bound_p50);
     assert!(r.hops_mean < 2.4, "hops {}", r.hops_mean);
-    assert!(r.queries_mean < 14.5, "queries {}", r.queries_mean);
+    assert!(r.queries_mean < 13.5, "queries {}", r.queries_mean);
 }
 
 #[test]
@@ -91,11 +91,11 @@ fn thousand_nodes_with_ten_percent_churn() {
     );
     assert_eq!(r.replaced, 100);
     common(&r);
-    // Seed 2026 measures: success 99.7%, 13.8 queries per lookup; get_peers first peers p50
-    // 169 ms, p99 469 ms; find_node result p50 291 ms, p99 749 ms; terminated p50 585 ms,
-    // p99 1.36 s. Guards (targets not met): the find_node result median, and termination,
+    // Seed 2026 measures: success 99.9%, 13.3 queries per lookup; get_peers first peers p50
+    // 151 ms, p99 464 ms; find_node result p50 273 ms, p99 711 ms; terminated p50 586 ms,
+    // p99 1.25 s. Guards (targets not met): the find_node result median, and termination,
     // whose tail waits out departed nodes among the closest (two soft timeouts each).
-    assert!(r.nearest_p50 < MS(320), "result p50 {:?}", r.nearest_p50);
+    assert!(r.nearest_p50 < MS(300), "result p50 {:?}", r.nearest_p50);
     assert!(
         r.latency_p50 < MS(650),
         "terminated p50 {:?}",
@@ -106,5 +106,29 @@ fn thousand_nodes_with_ten_percent_churn() {
         "terminated p99 {:?}",
         r.latency_p99
     );
-    assert!(r.queries_mean < 15.5, "queries {}", r.queries_mean);
+    assert!(r.queries_mean < 14.5, "queries {}", r.queries_mean);
+}
+
+/// Success with churn is not a lucky seed: seeds 1, 4, 5 and 7 gave 99.2%, 99.2%, 99.3% and
+/// 99.5% before the lookup waited for a retried nearest node, unmeasured nodes got time for
+/// the slowest answers, splits kept the nodes nearest to a node's own id and lookups started
+/// while bootstrapping waited for it; now 99.8%, 99.9%, 99.9% and 99.6% (docs/dht.md).
+#[test]
+fn churn_success_holds_across_seeds() {
+    for seed in [1, 4, 5, 7] {
+        let r = run(
+            &format!("10% churn, seed {seed}"),
+            DhtScenario {
+                seed,
+                churn: 0.1,
+                ..DhtScenario::new(1000, 1000)
+            },
+        );
+        assert!(r.success() >= 0.995, "seed {seed}: success {}", r.success());
+        assert!(
+            r.queries_mean < 14.5,
+            "seed {seed}: queries {}",
+            r.queries_mean
+        );
+    }
 }

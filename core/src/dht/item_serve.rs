@@ -4,22 +4,22 @@ use core::net::SocketAddr;
 
 use crate::dht::id::NodeId;
 use crate::dht::item::{Item, MutableItem, immutable_target, mutable_target};
-use crate::dht::krpc::{Body, ERROR_PROTOCOL, ErrorBody, Put, Query, Response};
+use crate::dht::krpc::{Body, ERROR_PROTOCOL, ErrorBody, Put, Response};
 use crate::dht::node::DhtNode;
 use crate::time::Instant;
 
 impl DhtNode {
-    /// BEP 44 `get`: the closest nodes and a write token, plus the item if we store it.
+    /// BEP 44 `get`: the closest nodes (`nodes`, from [`DhtNode::nodes_for`]) and a write
+    /// token, plus the item if we store it.
     pub(crate) fn answer_get<'t>(
         &self,
         now: Instant,
-        from: SocketAddr,
-        query: &Query<'_>,
+        nodes: Response<'static>,
         target: &NodeId,
         seq: Option<i64>,
         token: &'t [u8],
     ) -> Body<'t> {
-        let mut response: Response<'t> = self.nodes_for(now, target, from, query);
+        let mut response: Response<'t> = nodes;
         response.token = Some(token);
         match self.items.get(now, target) {
             Some(Item::Immutable(value)) => response.value = Some(value.clone()),

@@ -89,6 +89,9 @@ pub(crate) struct Lookup {
     pub(crate) fruitless: usize,
     /// When the first answer carrying peers (`values`) arrived: what a get_peers user waits for.
     pub(crate) first_peers: Option<Instant>,
+    /// Started with an empty routing table while the node was still bootstrapping: it starts
+    /// from the nodes the bootstrap learns instead of ending at once with nothing.
+    pub(crate) awaiting_bootstrap: bool,
 }
 
 impl Lookup {
@@ -113,6 +116,7 @@ impl Lookup {
             announcing: None,
             fruitless: 0,
             first_peers: None,
+            awaiting_bootstrap: false,
         }
     }
 
@@ -276,14 +280,24 @@ impl Lookup {
     /// Kademlia's end: the `k` closest candidates that have not failed have all answered (or
     /// there is nothing left to ask and nothing outstanding).
     pub(crate) fn finished(&self, k: usize) -> bool {
-        if self.seeds_pending > 0 {
+        if self.seeds_pending > 0 || self.awaiting_bootstrap {
             return false;
         }
-        self.candidates
+        // A node nearer than every answer given up on at its soft timeout may still answer
+        // its open request (its first query lost, the repeat on a slow path): the nearest
+        // node is the result, so the lookup waits for that request's hard timeout.
+        let nearer_open = self
+            .candidates
             .iter()
-            .filter(|c| c.status != Status::Failed)
-            .take(k)
-            .all(|c| c.status == Status::Responded)
+            .take_while(|c| c.status != Status::Responded)
+            .any(|c| c.outstanding > 0);
+        !nearer_open
+            && self
+                .candidates
+                .iter()
+                .filter(|c| c.status != Status::Failed)
+                .take(k)
+                .all(|c| c.status == Status::Responded)
     }
 
     /// The `k` closest nodes that answered, nearest first, and the hop count of the nearest.
@@ -317,6 +331,36 @@ impl DhtNode {
         } else {
             lookup.method()
         })
+    }
+
+    /// Whether a bootstrap lookup is running.
+    pub(crate) fn bootstrapping(&self) -> bool {
+        self.lookups.values().any(|l| l.origin == Origin::Bootstrap)
+    }
+
+    /// Lookups that started with an empty table while the node bootstrapped take the nodes
+    /// the table holds now and go on; once the bootstrap is over (`done`) they go on with
+    /// whatever there is, which may finish them empty.
+    pub(crate) fn wake_awaiting(&mut self, now: Instant, done: bool) {
+        let own = self.id();
+        let max = self.config.max_candidates;
+        let waiting: Vec<(QueryId, NodeId)> = self
+            .lookups
+            .values()
+            .filter(|l| l.awaiting_bootstrap)
+            .map(|l| (l.id, l.target))
+            .collect();
+        for (query, target) in waiting {
+            let known = self.table.closest(now, &target, max);
+            if known.is_empty() && !done {
+                continue;
+            }
+            if let Some(l) = self.lookups.get_mut(&query) {
+                l.add(&own, &known, 1, max);
+                l.awaiting_bootstrap = false;
+            }
+            self.advance(now, query);
+        }
     }
 
     /// Nodes an answer named are offered to the routing table's free slots (BEP 42
@@ -452,6 +496,24 @@ mod tests {
         l.candidates[2].status = Status::Stalled;
         assert!(!l.finished(4));
         l.candidates[2].status = Status::Responded;
+        // A request still open to a node given up on holds the end only when that node is
+        // nearer than every answer: a farther one does not (node 1 failed earlier),
+        l.candidates[1].outstanding = 1;
+        assert!(l.finished(4));
+        l.candidates[11].status = Status::Failed;
+        l.candidates[11].outstanding = 1;
+        assert!(l.finished(4));
+        // but the nearest one given up on after its repeat's soft timeout does: its first
+        // query may have been lost and the repeat be on its way back on a slow path.
+        l.candidates[0].status = Status::Failed;
+        l.candidates[0].outstanding = 1;
+        assert!(!l.finished(4));
+        l.candidates[0].status = Status::Responded;
+        l.candidates[0].outstanding = 0;
+        // Waiting for the bootstrap holds the end too.
+        l.awaiting_bootstrap = true;
+        assert!(!l.finished(4));
+        l.awaiting_bootstrap = false;
         // Closer nodes arriving later reopen the lookup.
         l.add(&own, &[node(0)], 2, 12);
         assert!(!l.finished(4));

@@ -6,6 +6,7 @@
 //! - [`routing`]: k-buckets that split around our id, node states, replacement caches.
 //! - [`token`]: announce tokens from a rotating secret bound to the querier's IP.
 //! - [`lookup`], [`node`]: iterative lookups and the node ([`DhtNode`]) itself.
+//! - [`dual`]: one node on IPv4 and IPv6 at once ([`DualStackNode`], BEP 32).
 //! - [`peers`], [`ratelimit`], [`rtt`]: announced peers, per-IP limits, adaptive timeouts.
 //! - [`item`], [`storage`]: BEP 44 items and the store that keeps them for others.
 //! - [`external_ip`]: BEP 42 votes on our external IP; [`persist`]: saving the routing table.
@@ -13,6 +14,7 @@
 //! See `docs/dht.md` for the BEP compliance table and what is not built yet.
 
 pub mod bencode;
+pub mod dual;
 pub mod external_ip;
 pub mod id;
 pub mod item;
@@ -32,6 +34,7 @@ mod serve;
 pub mod storage;
 pub mod token;
 
+pub use dual::DualStackNode;
 pub use id::{Distance, NodeId};
 pub use item::{Item, ItemError, MutableItem};
 pub use lookup::{LookupKind, QueryId};

@@ -416,6 +416,9 @@ impl DhtNode {
         let own = self.id();
         let known = self.table.closest(now, &target, self.config.max_candidates);
         lookup.add(&own, &known, 1, self.config.max_candidates);
+        // A user who asks right after `bootstrap` expects an answer from the network being
+        // joined, not an empty result because no answer has come back yet.
+        lookup.awaiting_bootstrap = known.is_empty() && self.bootstrapping();
         if self.lookups.len() >= self.config.max_lookups {
             // Over the bound: finish at once, empty, so the caller still hears back.
             self.lookups
@@ -512,6 +515,7 @@ impl DhtNode {
                 self.push_event(DhtEvent::Bootstrapped {
                     nodes: self.table.len(),
                 });
+                self.wake_awaiting(now, true);
                 let targets = self.table.all_bucket_targets(&mut *self.rng);
                 for target in targets {
                     if self.lookups.len() < self.config.max_lookups {
@@ -702,12 +706,16 @@ impl DhtNode {
             }
         }
     }
-}
 
-impl Machine for DhtNode {
-    type Event = DhtEvent;
-
-    fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+    /// [`Machine::handle_datagram`] for one half of a dual-stack node: queries may take the
+    /// other family's nodes from `sibling` (BEP 32: one routing table per family). With
+    /// `None` this is exactly `handle_datagram`.
+    pub(crate) fn handle_datagram_with(
+        &mut self,
+        now: Instant,
+        datagram: Datagram<'_>,
+        sibling: Option<&RoutingTable>,
+    ) {
         let message = match krpc::decode(datagram.payload) {
             Ok(message) => message,
             Err(error) => {
@@ -717,7 +725,7 @@ impl Machine for DhtNode {
             }
         };
         match message.body {
-            Body::Query(ref query) => self.on_query(now, datagram.source, &message, query),
+            Body::Query(ref query) => self.on_query(now, datagram.source, &message, query, sibling),
             Body::Response(ref response) => {
                 if let Some(ip) = message.ip {
                     self.vote_external_ip(now, datagram.source, message.transaction_id, ip);
@@ -735,6 +743,14 @@ impl Machine for DhtNode {
                 );
             }
         }
+    }
+}
+
+impl Machine for DhtNode {
+    type Event = DhtEvent;
+
+    fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        self.handle_datagram_with(now, datagram, None);
     }
 
     fn handle_timeout(&mut self, now: Instant) {

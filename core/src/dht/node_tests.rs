@@ -173,6 +173,37 @@ fn lookups_find_the_true_closest_nodes() {
 }
 
 #[test]
+fn a_lookup_started_while_bootstrapping_uses_the_bootstrap_answers() {
+    let mut net = Net::new(30, 4);
+    for i in 1..29 {
+        net.command(i, |n, now| n.bootstrap(now, &[addr(0)]));
+        net.run_for(Duration::from_millis(50));
+    }
+    net.run_for(Duration::from_secs(10));
+    // Node 29 joins and looks up at once, its table still empty.
+    let target = net.nodes[7].id();
+    net.command(29, |n, now| n.bootstrap(now, &[addr(0)]));
+    let q = net.command(29, |n, now| n.find_node(now, target));
+    assert!(net.nodes[29].routing_table().is_empty());
+    assert!(net.events[29].is_empty(), "nothing ends before an answer");
+    net.run_for(Duration::from_secs(5));
+    let result = net.events[29]
+        .iter()
+        .find_map(|e| match e {
+            DhtEvent::LookupDone(r) if r.query == q => Some(r.clone()),
+            _ => None,
+        })
+        .expect("lookup finished");
+    assert_eq!(result.closest.first().map(|n| n.id), Some(target));
+    // Without a bootstrap running, an empty table still ends a lookup at once, empty.
+    let mut lone = Net::new(1, 5);
+    let q = lone.command(0, |n, now| n.find_node(now, target));
+    assert!(
+        matches!(&lone.events[0][..], [DhtEvent::LookupDone(r)] if r.query == q && r.closest.is_empty())
+    );
+}
+
+#[test]
 fn announce_then_get_peers_from_another_node() {
     let mut net = Net::new(40, 3);
     net.bootstrap_all();

@@ -272,37 +272,53 @@ impl RoutingTable {
         }
     }
 
+    /// Splits the last bucket: its nodes that share one more bit with our id move to a new
+    /// last bucket. When the new bucket is still over its capacity (a wide bucket hands
+    /// down more than a narrower one holds) it splits again, so the nodes nearest to our
+    /// own id are never pushed out: nobody else is likely to know them, and a lookup for
+    /// a key near us must find them here.
     fn split(&mut self, now: Instant) {
-        let depth = self.buckets.len();
-        let own = self.own;
-        let mut next = Bucket::new(now);
-        let Some(last) = self.buckets.last_mut() else {
-            return;
-        };
-        let (stay, go): (Vec<Entry>, Vec<Entry>) = last
-            .nodes
-            .drain(..)
-            .partition(|e| own.common_prefix_len(&e.info.id) < depth);
-        last.nodes = stay;
-        next.nodes = go;
-        let (stay, go): (Vec<NodeInfo>, Vec<NodeInfo>) = last
-            .replacements
-            .drain(..)
-            .partition(|n| own.common_prefix_len(&n.id) < depth);
-        last.replacements = stay;
-        next.replacements = go;
-        // A wide bucket may hand more nodes down than the narrower new one holds: the
-        // overflow waits with the replacements.
-        let room = self.capacity(depth);
-        while next.nodes.len() > room {
-            if let Some(entry) = next.nodes.pop().filter(|_| self.config.replacements > 0) {
-                if next.replacements.len() >= self.config.replacements {
-                    next.replacements.remove(0);
-                }
-                next.replacements.push(entry.info);
+        let first = self.buckets.len() - 1;
+        loop {
+            let depth = self.buckets.len();
+            let own = self.own;
+            let mut next = Bucket::new(now);
+            let Some(last) = self.buckets.last_mut() else {
+                return;
+            };
+            let (stay, go): (Vec<Entry>, Vec<Entry>) = last
+                .nodes
+                .drain(..)
+                .partition(|e| own.common_prefix_len(&e.info.id) < depth);
+            last.nodes = stay;
+            next.nodes = go;
+            let (stay, go): (Vec<NodeInfo>, Vec<NodeInfo>) = last
+                .replacements
+                .drain(..)
+                .partition(|n| own.common_prefix_len(&n.id) < depth);
+            last.replacements = stay;
+            next.replacements = go;
+            let over = next.nodes.len() > self.capacity(depth);
+            self.buckets.push(next);
+            if !over || self.buckets.len() >= ID_BITS {
+                break;
             }
         }
-        self.buckets.push(next);
+        // Buckets no longer last keep only nodes of their own prefix length; any over the
+        // capacity wait with the replacements.
+        for i in first..self.buckets.len() {
+            let room = self.capacity(i);
+            let keep = self.config.replacements;
+            let bucket = &mut self.buckets[i];
+            while bucket.nodes.len() > room {
+                if let Some(entry) = bucket.nodes.pop().filter(|_| keep > 0) {
+                    if bucket.replacements.len() >= keep {
+                        bucket.replacements.remove(0);
+                    }
+                    bucket.replacements.push(entry.info);
+                }
+            }
+        }
     }
 
     /// `info` was named in an answer (not verified): it takes a free slot if its bucket has
@@ -504,6 +520,40 @@ mod tests {
         for bits in 150..158 {
             let id = own.random_in_bucket(bits, &mut rng);
             assert_eq!(table.insert(now, node(id, 3)), Insert::Added);
+        }
+    }
+
+    #[test]
+    fn a_split_keeps_the_nodes_nearest_to_our_id() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let own = NodeId([0; 20]);
+        let now = Instant::ZERO;
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), now);
+        // The first bucket (128 slots) holds 100 far nodes and 20 that share 8-27 bits with
+        // us, more than the 64 / 32 / 16 / 8 the deeper buckets hold one by one.
+        for n in 0..100u16 {
+            table.insert(
+                now,
+                node(own.random_in_bucket(usize::from(n % 4), &mut rng), n),
+            );
+        }
+        let near: Vec<NodeId> = (0..20)
+            .map(|i| own.random_in_bucket(8 + i, &mut rng))
+            .collect();
+        for (n, id) in near.iter().enumerate() {
+            table.insert(now, node(*id, 1000 + n as u16));
+        }
+        assert_eq!(table.bucket_count(), 1);
+        // Filling bucket 0 past its 128 splits it; every near node keeps its place.
+        for n in 0..40u16 {
+            table.insert(now, node(own.random_in_bucket(0, &mut rng), 2000 + n));
+        }
+        assert!(table.bucket_count() > 4, "{}", table.bucket_count());
+        for id in &near {
+            assert!(table.get(id).is_some(), "{id:?} dropped by a split");
+        }
+        for (i, bucket) in table.buckets.iter().enumerate() {
+            assert!(bucket.nodes.len() <= table.capacity(i), "bucket {i}");
         }
     }
 

@@ -9,6 +9,7 @@ use crate::dht::krpc::{
 };
 use crate::dht::lookup::Status;
 use crate::dht::node::{DhtEvent, DhtNode, Pending, Purpose};
+use crate::dht::routing::RoutingTable;
 use crate::time::Instant;
 
 impl DhtNode {
@@ -18,6 +19,7 @@ impl DhtNode {
         from: SocketAddr,
         message: &Message<'_>,
         query: &Query<'_>,
+        sibling: Option<&RoutingTable>,
     ) {
         if self.config.read_only {
             // BEP 43: a read-only node does not answer queries.
@@ -49,12 +51,14 @@ impl DhtNode {
                 id: own,
                 ..Response::default()
             }),
-            Method::FindNode { target } => Body::Response(self.nodes_for(now, target, from, query)),
+            Method::FindNode { target } => {
+                Body::Response(self.nodes_for(now, target, from, query, sibling))
+            }
             Method::GetPeers { info_hash } => {
                 let seed = self.rng.next_u32();
                 let values = self.store.get(now, info_hash, seed);
                 let mut response = if values.is_empty() {
-                    self.nodes_for(now, info_hash, from, query)
+                    self.nodes_for(now, info_hash, from, query, sibling)
                 } else {
                     Response {
                         id: own,
@@ -94,7 +98,10 @@ impl DhtNode {
                     }
                 }
             }
-            Method::Get { target, seq } => self.answer_get(now, from, query, target, *seq, &token),
+            Method::Get { target, seq } => {
+                let nodes = self.nodes_for(now, target, from, query, sibling);
+                self.answer_get(now, nodes, target, *seq, &token)
+            }
             Method::Put(put) => self.answer_put(now, from, put),
             Method::Unknown(_) => Body::Error(ErrorBody {
                 code: ERROR_METHOD_UNKNOWN,
@@ -105,13 +112,15 @@ impl DhtNode {
     }
 
     /// The closest nodes to `target` in the families the querier wants (BEP 32: by default
-    /// the family of the socket the query came in on).
+    /// the family of the socket the query came in on). A dual-stack node passes the other
+    /// family's table as `sibling`, so that one answer can carry both `nodes` and `nodes6`.
     pub(crate) fn nodes_for(
         &self,
         now: Instant,
         target: &NodeId,
         from: SocketAddr,
         query: &Query<'_>,
+        sibling: Option<&RoutingTable>,
     ) -> Response<'static> {
         let k = self.config.routing.k;
         let (v4, v6) = match query.want {
@@ -120,7 +129,13 @@ impl DhtNode {
         };
         let mut nodes = Vec::new();
         let mut nodes6 = Vec::new();
-        for info in self.table.closest(now, target, k * 4) {
+        let other = sibling.map_or_else(Vec::new, |t| t.closest(now, target, k * 4));
+        for info in self
+            .table
+            .closest(now, target, k * 4)
+            .into_iter()
+            .chain(other)
+        {
             if info.addr.is_ipv4() && v4 && nodes.len() < k {
                 nodes.push(info);
             } else if info.addr.is_ipv6() && v6 && nodes6.len() < k {
@@ -253,8 +268,12 @@ impl DhtNode {
         // changed its id, or a stale `nodes` entry): the candidate we asked will never answer
         // as itself, so it must not stay in flight and hold the lookup open.
         if let Some(asked) = pending.node.filter(|id| *id != info.id) {
-            if let Some(c) = lookup.find(&asked).filter(|c| c.status == Status::InFlight) {
-                c.status = Status::Failed;
+            if let Some(c) = lookup.find(&asked) {
+                // This answer closed one of its requests.
+                c.outstanding = c.outstanding.saturating_sub(1);
+                if c.status == Status::InFlight {
+                    c.status = Status::Failed;
+                }
             }
         }
         // Nodes of the family we speak (BEP 32 `nodes6` when we are on IPv6).
@@ -283,11 +302,15 @@ impl DhtNode {
             }),
             _ => None,
         };
+        let bootstrap = lookup.origin == crate::dht::lookup::Origin::Bootstrap;
         if let Some(event) = progress {
             self.push_event(event);
         }
         self.heard_about(now, learned);
         self.advance(now, query);
+        if bootstrap {
+            self.wake_awaiting(now, false);
+        }
     }
 
     /// A request failed (timeout or error answer).

@@ -1,0 +1,296 @@
+//! DualStackNode: answers with both families, merged lookups, determinism.
+
+use std::collections::{BTreeMap, BinaryHeap};
+
+use core::cmp::Reverse;
+use core::net::SocketAddr;
+use core::time::Duration;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+use super::DualStackNode;
+use crate::dht::krpc::{self, Body, Message, Method, Query, Want};
+use crate::dht::{DhtConfig, DhtEvent, DhtNode, NodeId};
+use crate::io::{Datagram, Machine, Transmit};
+use crate::time::Instant;
+
+fn rng(n: u64) -> crate::Rng {
+    Box::new(ChaCha20Rng::seed_from_u64(n))
+}
+
+fn v4(i: usize) -> SocketAddr {
+    SocketAddr::from(([100, 64, 0, i as u8 + 1], 6881))
+}
+
+fn v6(i: usize) -> SocketAddr {
+    SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, i as u16 + 1], 6881))
+}
+
+fn dual(i: usize, seed: u64) -> DualStackNode {
+    DualStackNode::new(
+        DhtConfig::new(v4(i)),
+        DhtConfig::new(v6(i)),
+        rng(seed),
+        rng(seed + 1),
+    )
+}
+
+/// `read_only` (BEP 43) keeps the querier out of the routing table.
+fn query_bytes(id: NodeId, method: Method<'_>, want: Option<Want>, read_only: bool) -> Vec<u8> {
+    Message {
+        transaction_id: b"ab",
+        body: Body::Query(Query { id, method, want }),
+        version: None,
+        ip: None,
+        read_only,
+    }
+    .to_bytes()
+}
+
+fn deliver(node: &mut DualStackNode, now: Instant, from: SocketAddr, to: SocketAddr, p: &[u8]) {
+    node.handle_datagram(
+        now,
+        Datagram {
+            source: from,
+            destination: to,
+            payload: p,
+        },
+    );
+}
+
+fn drain(node: &mut DualStackNode) -> Vec<Transmit> {
+    core::iter::from_fn(|| node.poll_transmit()).collect()
+}
+
+#[test]
+fn a_v4_query_wanting_both_families_gets_nodes_and_nodes6() {
+    let mut node = dual(0, 1);
+    let now = Instant::ZERO;
+    let mut ids = rng(9);
+    // Pings from five nodes of each family put them in the matching half's table.
+    for i in 1..=5 {
+        for addr in [v4(i), v6(i)] {
+            let ping = query_bytes(NodeId::random(&mut *ids), Method::Ping, None, false);
+            let to = if addr.is_ipv4() { v4(0) } else { v6(0) };
+            deliver(&mut node, now, addr, to, &ping);
+        }
+    }
+    assert_eq!(node.v4().routing_table().len(), 5);
+    assert_eq!(node.v6().routing_table().len(), 5);
+    drain(&mut node);
+    let target = NodeId::random(&mut *ids);
+    let asker = NodeId::random(&mut *ids);
+    let both = Some(Want { v4: true, v6: true });
+    for (from, to, want, n4, n6) in [
+        (v4(9), v4(0), both, 5, 5),
+        (v6(9), v6(0), both, 5, 5),
+        // Without `want`, only the querier's own family (BEP 32).
+        (v4(9), v4(0), None, 5, 0),
+        (v6(9), v6(0), None, 0, 5),
+    ] {
+        let find = query_bytes(asker, Method::FindNode { target }, want, true);
+        deliver(&mut node, now, from, to, &find);
+        let sent = drain(&mut node);
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].source, sent[0].destination), (to, from));
+        let Ok(Message {
+            body: Body::Response(r),
+            ..
+        }) = krpc::decode(&sent[0].payload)
+        else {
+            panic!("not a response");
+        };
+        assert_eq!((r.nodes.len(), r.nodes6.len()), (n4, n6), "{from} {want:?}");
+        assert!(r.nodes.iter().all(|n| n.addr.is_ipv4()));
+        assert!(r.nodes6.iter().all(|n| n.addr.is_ipv6()));
+    }
+}
+
+#[test]
+fn the_halves_share_an_id_unless_configured() {
+    let node = dual(0, 3);
+    assert_eq!(node.v4().id(), node.v6().id());
+    let mut six = DhtConfig::new(v6(0));
+    let other = NodeId::random(&mut *rng(4));
+    six.id = Some(other);
+    let node = DualStackNode::new(DhtConfig::new(v4(0)), six, rng(5), rng(6));
+    assert_eq!(node.v6().id(), other);
+    assert_ne!(node.v4().id(), other);
+}
+
+enum Host {
+    Single(Box<DhtNode>),
+    Dual(Box<DualStackNode>),
+}
+
+impl Host {
+    fn machine(&mut self) -> &mut dyn Machine<Event = DhtEvent> {
+        match self {
+            Host::Single(n) => &mut **n,
+            Host::Dual(n) => &mut **n,
+        }
+    }
+}
+
+/// A datagram on its way: (arrival, sequence, receiver, source, destination, payload).
+type InFlight = (Instant, u64, usize, SocketAddr, SocketAddr, Vec<u8>);
+
+/// 12 IPv4-only, 12 IPv6-only and 4 dual-stack nodes (the last four), 10 ms apart.
+struct Net {
+    hosts: Vec<Host>,
+    by_addr: BTreeMap<SocketAddr, usize>,
+    events: Vec<Vec<DhtEvent>>,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    seq: u64,
+    now: Instant,
+    /// Every datagram sent, in order: what determinism compares.
+    log: Vec<Transmit>,
+}
+
+impl Net {
+    fn new(seed: u64) -> Net {
+        let mut net = Net {
+            hosts: Vec::new(),
+            by_addr: BTreeMap::new(),
+            events: Vec::new(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: Instant::ZERO,
+            log: Vec::new(),
+        };
+        for i in 0..28 {
+            let s = seed * 1000 + 2 * i as u64;
+            let host = match i {
+                0..12 => Host::Single(Box::new(DhtNode::new(DhtConfig::new(v4(i)), rng(s)))),
+                12..24 => Host::Single(Box::new(DhtNode::new(DhtConfig::new(v6(i)), rng(s)))),
+                _ => Host::Dual(Box::new(dual(i, s))),
+            };
+            if !(12..24).contains(&i) {
+                net.by_addr.insert(v4(i), i);
+            }
+            if i >= 12 {
+                net.by_addr.insert(v6(i), i);
+            }
+            net.hosts.push(host);
+            net.events.push(Vec::new());
+        }
+        for i in 0..28 {
+            let seeds = [v4(0), v6(12)];
+            net.command(i, |h, now| match h {
+                Host::Single(n) => {
+                    let own = if i < 12 { seeds[0] } else { seeds[1] };
+                    n.bootstrap(now, &[own]);
+                }
+                Host::Dual(n) => n.bootstrap(now, &seeds),
+            });
+        }
+        net.run_for(Duration::from_secs(10));
+        net
+    }
+
+    fn drain(&mut self, i: usize) {
+        while let Some(t) = self.hosts[i].machine().poll_transmit() {
+            self.seq += 1;
+            if let Some(&to) = self.by_addr.get(&t.destination) {
+                let at = self.now + Duration::from_millis(10);
+                let item = (at, self.seq, to, t.source, t.destination, t.payload.clone());
+                self.queue.push(Reverse(item));
+            }
+            self.log.push(t);
+        }
+        while let Some(e) = self.hosts[i].machine().poll_event() {
+            self.events[i].push(e);
+        }
+    }
+
+    fn command<R>(&mut self, i: usize, f: impl FnOnce(&mut Host, Instant) -> R) -> R {
+        let r = f(&mut self.hosts[i], self.now);
+        self.drain(i);
+        r
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            let timer = (0..self.hosts.len())
+                .filter_map(|i| self.hosts[i].machine().poll_timeout().map(|t| (t, i)))
+                .min();
+            let datagram = self.queue.peek().map(|Reverse(d)| d.0);
+            match (timer, datagram) {
+                (_, Some(at)) if at <= end && timer.is_none_or(|(t, _)| at <= t) => {
+                    let Some(Reverse((at, _, to, from, dest, payload))) = self.queue.pop() else {
+                        return;
+                    };
+                    self.now = at;
+                    let dgram = Datagram {
+                        source: from,
+                        destination: dest,
+                        payload: &payload,
+                    };
+                    self.hosts[to].machine().handle_datagram(at, dgram);
+                    self.drain(to);
+                }
+                (Some((t, i)), _) if t <= end => {
+                    self.now = self.now.max(t);
+                    let now = self.now;
+                    self.hosts[i].machine().handle_timeout(now);
+                    self.drain(i);
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+}
+
+fn dual_lookup(seed: u64) -> (crate::dht::LookupResult, Vec<Transmit>) {
+    let mut net = Net::new(seed);
+    for i in 24..28 {
+        let boot = net.events[i].iter().any(|e| match e {
+            DhtEvent::Bootstrapped { nodes } => *nodes > 0,
+            _ => false,
+        });
+        assert!(boot, "dual node {i} bootstrapped: {:?}", net.events[i]);
+    }
+    let target = NodeId::random(&mut *rng(seed + 77));
+    let query = net.command(24, |h, now| match h {
+        Host::Dual(n) => n.find_node(now, target),
+        Host::Single(_) => unreachable!("host 24 is dual"),
+    });
+    net.run_for(Duration::from_secs(10));
+    let done: Vec<_> = net.events[24]
+        .iter()
+        .filter_map(|e| match e {
+            DhtEvent::LookupDone(r) if r.query == query => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done.len(), 1, "one result per query");
+    (done[0].clone(), net.log)
+}
+
+#[test]
+fn a_lookup_merges_both_families() {
+    let (result, _) = dual_lookup(7);
+    let fours = result.closest.iter().filter(|n| n.addr.is_ipv4()).count();
+    let sixes = result.closest.iter().filter(|n| n.addr.is_ipv6()).count();
+    // 15 nodes per family answer (12 single, 3 other dual): k = 8 of each.
+    assert_eq!((fours, sixes), (8, 8), "{:?}", result.closest);
+    let target = result.target;
+    assert!(
+        result
+            .closest
+            .windows(2)
+            .all(|w| target.cmp_distance(&w[0].id, &w[1].id).is_le())
+    );
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let (a, log_a) = dual_lookup(11);
+    let (b, log_b) = dual_lookup(11);
+    assert_eq!(a, b);
+    assert_eq!(log_a, log_b);
+    assert!(log_a.iter().any(|t| t.source.is_ipv6()));
+}
