@@ -56,54 +56,50 @@ fn source(selector: u8) -> SocketAddr {
 /// The commands the `node` body issues, on a single- or a dual-stack node.
 trait Commands: Machine {
     fn bootstrap_(&mut self, now: Instant);
-    fn command(&mut self, now: Instant, which: u8, target: NodeId);
-}
-
-impl Commands for DhtNode {
-    fn bootstrap_(&mut self, now: Instant) {
-        self.bootstrap(now, &[source(1), source(2)]);
-    }
+    fn find_node_(&mut self, now: Instant, target: NodeId);
+    fn get_peers_(&mut self, now: Instant, target: NodeId);
+    fn announce_(&mut self, now: Instant, target: NodeId);
+    fn ping_(&mut self, now: Instant);
 
     fn command(&mut self, now: Instant, which: u8, target: NodeId) {
         match which {
-            1 => {
-                self.find_node(now, target);
-            }
-            2 => {
-                self.get_peers(now, target);
-            }
-            3 => {
-                self.announce(now, target, 0);
-            }
-            _ => {
-                self.ping(now, source(3));
-            }
+            1 => self.find_node_(now, target),
+            2 => self.get_peers_(now, target),
+            3 => self.announce_(now, target),
+            _ => self.ping_(now),
         }
     }
 }
 
-impl Commands for DualStackNode {
-    fn bootstrap_(&mut self, now: Instant) {
-        self.bootstrap(now, &[source(1), source(2), source(0x81)]);
-    }
+/// The same commands on both kinds of node: only bootstrap and ping addresses differ.
+macro_rules! commands {
+    ($node:ty, [$($boot:expr),*], $ping:expr) => {
+        impl Commands for $node {
+            fn bootstrap_(&mut self, now: Instant) {
+                self.bootstrap(now, &[$(source($boot)),*]);
+            }
 
-    fn command(&mut self, now: Instant, which: u8, target: NodeId) {
-        match which {
-            1 => {
+            fn find_node_(&mut self, now: Instant, target: NodeId) {
                 self.find_node(now, target);
             }
-            2 => {
+
+            fn get_peers_(&mut self, now: Instant, target: NodeId) {
                 self.get_peers(now, target);
             }
-            3 => {
+
+            fn announce_(&mut self, now: Instant, target: NodeId) {
                 self.announce(now, target, 0);
             }
-            _ => {
-                self.ping(now, source(0x83));
+
+            fn ping_(&mut self, now: Instant) {
+                self.ping(now, source($ping));
             }
         }
-    }
+    };
 }
+
+commands!(DhtNode, [1, 2], 3);
+commands!(DualStackNode, [1, 2, 0x81], 0x83);
 
 /// Input: records of `[source selector] [milliseconds to advance] [length: u16 BE] [payload]`
 /// (the last payload may be short). Selector 0xff issues a command instead of a datagram (the

@@ -1,8 +1,5 @@
 //! DualStackNode: answers with both families, merged lookups, determinism.
 
-use std::collections::{BTreeMap, BinaryHeap};
-
-use core::cmp::Reverse;
 use core::net::SocketAddr;
 use core::time::Duration;
 
@@ -11,6 +8,7 @@ use rand_core::SeedableRng;
 
 use super::DualStackNode;
 use crate::dht::krpc::{self, Body, Message, Method, Query, Want};
+use crate::dht::mem_net::MemNet;
 use crate::dht::{DhtConfig, DhtEvent, DhtNode, NodeId};
 use crate::io::{Datagram, Machine, Transmit};
 use crate::time::Instant;
@@ -133,47 +131,54 @@ impl Host {
     }
 }
 
-/// A datagram on its way: (arrival, sequence, receiver, source, destination, payload).
-type InFlight = (Instant, u64, usize, SocketAddr, SocketAddr, Vec<u8>);
+impl Machine for Host {
+    type Event = DhtEvent;
 
-/// 12 IPv4-only, 12 IPv6-only and 4 dual-stack nodes (the last four), 10 ms apart.
-struct Net {
-    hosts: Vec<Host>,
-    by_addr: BTreeMap<SocketAddr, usize>,
-    events: Vec<Vec<DhtEvent>>,
-    queue: BinaryHeap<Reverse<InFlight>>,
-    seq: u64,
-    now: Instant,
-    /// Every datagram sent, in order: what determinism compares.
-    log: Vec<Transmit>,
+    fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        self.machine().handle_datagram(now, datagram);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.machine().handle_timeout(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.machine().poll_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<DhtEvent> {
+        self.machine().poll_event()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Host::Single(n) => n.poll_timeout(),
+            Host::Dual(n) => n.poll_timeout(),
+        }
+    }
 }
 
+/// 12 IPv4-only, 12 IPv6-only and 4 dual-stack nodes (the last four), 10 ms apart.
+type Net = MemNet<Host>;
+
 impl Net {
-    fn new(seed: u64) -> Net {
-        let mut net = Net {
-            hosts: Vec::new(),
-            by_addr: BTreeMap::new(),
-            events: Vec::new(),
-            queue: BinaryHeap::new(),
-            seq: 0,
-            now: Instant::ZERO,
-            log: Vec::new(),
-        };
+    fn dual_stack(seed: u64) -> Net {
+        let mut net = MemNet::new(Duration::from_millis(10));
+        net.log = Some(Vec::new());
         for i in 0..28 {
             let s = seed * 1000 + 2 * i as u64;
-            let host = match i {
-                0..12 => Host::Single(Box::new(DhtNode::new(DhtConfig::new(v4(i)), rng(s)))),
-                12..24 => Host::Single(Box::new(DhtNode::new(DhtConfig::new(v6(i)), rng(s)))),
-                _ => Host::Dual(Box::new(dual(i, s))),
+            let (host, addrs) = match i {
+                0..12 => (
+                    Host::Single(Box::new(DhtNode::new(DhtConfig::new(v4(i)), rng(s)))),
+                    vec![v4(i)],
+                ),
+                12..24 => (
+                    Host::Single(Box::new(DhtNode::new(DhtConfig::new(v6(i)), rng(s)))),
+                    vec![v6(i)],
+                ),
+                _ => (Host::Dual(Box::new(dual(i, s))), vec![v4(i), v6(i)]),
             };
-            if !(12..24).contains(&i) {
-                net.by_addr.insert(v4(i), i);
-            }
-            if i >= 12 {
-                net.by_addr.insert(v6(i), i);
-            }
-            net.hosts.push(host);
-            net.events.push(Vec::new());
+            net.add(host, &addrs);
         }
         for i in 0..28 {
             let seeds = [v4(0), v6(12)];
@@ -188,64 +193,10 @@ impl Net {
         net.run_for(Duration::from_secs(10));
         net
     }
-
-    fn drain(&mut self, i: usize) {
-        while let Some(t) = self.hosts[i].machine().poll_transmit() {
-            self.seq += 1;
-            if let Some(&to) = self.by_addr.get(&t.destination) {
-                let at = self.now + Duration::from_millis(10);
-                let item = (at, self.seq, to, t.source, t.destination, t.payload.clone());
-                self.queue.push(Reverse(item));
-            }
-            self.log.push(t);
-        }
-        while let Some(e) = self.hosts[i].machine().poll_event() {
-            self.events[i].push(e);
-        }
-    }
-
-    fn command<R>(&mut self, i: usize, f: impl FnOnce(&mut Host, Instant) -> R) -> R {
-        let r = f(&mut self.hosts[i], self.now);
-        self.drain(i);
-        r
-    }
-
-    fn run_for(&mut self, d: Duration) {
-        let end = self.now + d;
-        loop {
-            let timer = (0..self.hosts.len())
-                .filter_map(|i| self.hosts[i].machine().poll_timeout().map(|t| (t, i)))
-                .min();
-            let datagram = self.queue.peek().map(|Reverse(d)| d.0);
-            match (timer, datagram) {
-                (_, Some(at)) if at <= end && timer.is_none_or(|(t, _)| at <= t) => {
-                    let Some(Reverse((at, _, to, from, dest, payload))) = self.queue.pop() else {
-                        return;
-                    };
-                    self.now = at;
-                    let dgram = Datagram {
-                        source: from,
-                        destination: dest,
-                        payload: &payload,
-                    };
-                    self.hosts[to].machine().handle_datagram(at, dgram);
-                    self.drain(to);
-                }
-                (Some((t, i)), _) if t <= end => {
-                    self.now = self.now.max(t);
-                    let now = self.now;
-                    self.hosts[i].machine().handle_timeout(now);
-                    self.drain(i);
-                }
-                _ => break,
-            }
-        }
-        self.now = end;
-    }
 }
 
 fn dual_lookup(seed: u64) -> (crate::dht::LookupResult, Vec<Transmit>) {
-    let mut net = Net::new(seed);
+    let mut net = Net::dual_stack(seed);
     for i in 24..28 {
         let boot = net.events[i].iter().any(|e| match e {
             DhtEvent::Bootstrapped { nodes } => *nodes > 0,
@@ -267,7 +218,7 @@ fn dual_lookup(seed: u64) -> (crate::dht::LookupResult, Vec<Transmit>) {
         })
         .collect();
     assert_eq!(done.len(), 1, "one result per query");
-    (done[0].clone(), net.log)
+    (done[0].clone(), net.log.unwrap_or_default())
 }
 
 #[test]

@@ -22,6 +22,8 @@ mod item_client;
 mod item_serve;
 pub mod krpc;
 pub mod lookup;
+#[cfg(test)]
+mod mem_net;
 pub mod node;
 #[cfg(test)]
 mod node_tests;

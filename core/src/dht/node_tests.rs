@@ -1,8 +1,5 @@
 //! DhtNode machines wired together in memory on virtual time.
 
-use std::collections::{BTreeMap, BinaryHeap};
-
-use core::cmp::Reverse;
 use core::net::SocketAddr;
 use core::time::Duration;
 
@@ -10,104 +7,28 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::krpc::{self, Body};
+use super::mem_net::MemNet;
 use super::*;
 use crate::io::{Datagram, Machine};
-use crate::time::Instant;
 
-/// A datagram on its way: (arrival, sequence, receiver index, source, payload).
-type InFlight = (Instant, u64, usize, SocketAddr, Vec<u8>);
-
-struct Net {
-    nodes: Vec<DhtNode>,
-    by_addr: BTreeMap<SocketAddr, usize>,
-    events: Vec<Vec<DhtEvent>>,
-    queue: BinaryHeap<Reverse<InFlight>>,
-    seq: u64,
-    now: Instant,
-    latency: Duration,
-}
+type Net = MemNet<DhtNode>;
 
 fn addr(i: usize) -> SocketAddr {
     SocketAddr::from(([100, 64, (i / 250) as u8, (i % 250) as u8 + 1], 6881))
 }
 
+/// `n` nodes 10 ms apart from each other, seeded from `seed`.
+fn network(n: usize, seed: u64) -> Net {
+    let mut net = MemNet::new(Duration::from_millis(10));
+    for i in 0..n {
+        let config = DhtConfig::new(addr(i));
+        let rng = ChaCha20Rng::seed_from_u64(seed * 1000 + i as u64);
+        net.add(DhtNode::new(config, Box::new(rng)), &[addr(i)]);
+    }
+    net
+}
+
 impl Net {
-    fn new(n: usize, seed: u64) -> Net {
-        let mut net = Net {
-            nodes: Vec::new(),
-            by_addr: BTreeMap::new(),
-            events: Vec::new(),
-            queue: BinaryHeap::new(),
-            seq: 0,
-            now: Instant::ZERO,
-            latency: Duration::from_millis(10),
-        };
-        for i in 0..n {
-            let config = DhtConfig::new(addr(i));
-            let rng = ChaCha20Rng::seed_from_u64(seed * 1000 + i as u64);
-            net.nodes.push(DhtNode::new(config, Box::new(rng)));
-            net.by_addr.insert(addr(i), i);
-            net.events.push(Vec::new());
-        }
-        net
-    }
-
-    fn drain(&mut self, i: usize) {
-        while let Some(t) = self.nodes[i].poll_transmit() {
-            self.seq += 1;
-            let at = self.now + self.latency;
-            if let Some(&to) = self.by_addr.get(&t.destination) {
-                self.queue
-                    .push(Reverse((at, self.seq, to, t.source, t.payload)));
-            }
-        }
-        while let Some(e) = self.nodes[i].poll_event() {
-            self.events[i].push(e);
-        }
-    }
-
-    fn command<R>(&mut self, i: usize, f: impl FnOnce(&mut DhtNode, Instant) -> R) -> R {
-        let r = f(&mut self.nodes[i], self.now);
-        self.drain(i);
-        r
-    }
-
-    fn run_for(&mut self, d: Duration) {
-        let end = self.now + d;
-        loop {
-            let timer = (0..self.nodes.len())
-                .filter_map(|i| self.nodes[i].poll_timeout().map(|t| (t, i)))
-                .min();
-            let packet = self.queue.peek().map(|Reverse((t, ..))| *t);
-            let next = match (timer, packet) {
-                (Some((t, _)), Some(p)) => t.min(p),
-                (Some((t, _)), None) => t,
-                (None, Some(p)) => p,
-                (None, None) => break,
-            };
-            if next > end {
-                break;
-            }
-            self.now = next;
-            if packet == Some(next) {
-                let Some(Reverse((_, _, to, from, payload))) = self.queue.pop() else {
-                    break;
-                };
-                let d = Datagram {
-                    source: from,
-                    destination: addr(to),
-                    payload: &payload,
-                };
-                self.nodes[to].handle_datagram(self.now, d);
-                self.drain(to);
-            } else if let Some((_, i)) = timer {
-                self.nodes[i].handle_timeout(self.now);
-                self.drain(i);
-            }
-        }
-        self.now = end;
-    }
-
     fn bootstrap_all(&mut self) {
         for i in 1..self.nodes.len() {
             self.command(i, |n, now| n.bootstrap(now, &[addr(0)]));
@@ -119,7 +40,7 @@ impl Net {
 
 #[test]
 fn ping_and_pong() {
-    let mut net = Net::new(2, 1);
+    let mut net = network(2, 1);
     let q = net.command(0, |n, now| n.ping(now, addr(1)));
     net.run_for(Duration::from_secs(1));
     let id1 = net.nodes[1].id();
@@ -150,7 +71,7 @@ fn ping_and_pong() {
 
 #[test]
 fn lookups_find_the_true_closest_nodes() {
-    let mut net = Net::new(60, 2);
+    let mut net = network(60, 2);
     net.bootstrap_all();
     let ids: Vec<NodeId> = net.nodes.iter().map(DhtNode::id).collect();
     let mut rng = ChaCha20Rng::seed_from_u64(99);
@@ -174,7 +95,7 @@ fn lookups_find_the_true_closest_nodes() {
 
 #[test]
 fn a_lookup_started_while_bootstrapping_uses_the_bootstrap_answers() {
-    let mut net = Net::new(30, 4);
+    let mut net = network(30, 4);
     for i in 1..29 {
         net.command(i, |n, now| n.bootstrap(now, &[addr(0)]));
         net.run_for(Duration::from_millis(50));
@@ -196,7 +117,7 @@ fn a_lookup_started_while_bootstrapping_uses_the_bootstrap_answers() {
         .expect("lookup finished");
     assert_eq!(result.closest.first().map(|n| n.id), Some(target));
     // Without a bootstrap running, an empty table still ends a lookup at once, empty.
-    let mut lone = Net::new(1, 5);
+    let mut lone = network(1, 5);
     let q = lone.command(0, |n, now| n.find_node(now, target));
     assert!(
         matches!(&lone.events[0][..], [DhtEvent::LookupDone(r)] if r.query == q && r.closest.is_empty())
@@ -205,7 +126,7 @@ fn a_lookup_started_while_bootstrapping_uses_the_bootstrap_answers() {
 
 #[test]
 fn announce_then_get_peers_from_another_node() {
-    let mut net = Net::new(40, 3);
+    let mut net = network(40, 3);
     net.bootstrap_all();
     let info_hash = NodeId([0x5a; 20]);
     let q = net.command(7, |n, now| n.announce(now, info_hash, 51413));
@@ -252,7 +173,7 @@ fn ask(net: &mut Net, from: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn bad_tokens_unknown_methods_and_garbage() {
-    let mut net = Net::new(1, 4);
+    let mut net = network(1, 4);
     let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
     let announce = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe";
     let answer = ask(&mut net, from, announce).unwrap();
@@ -291,7 +212,7 @@ fn bad_tokens_unknown_methods_and_garbage() {
 
 #[test]
 fn get_peers_token_is_accepted_and_rate_limit_applies() {
-    let mut net = Net::new(1, 5);
+    let mut net = network(1, 5);
     let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
     let get = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe";
     let answer = ask(&mut net, from, get).unwrap();
@@ -325,7 +246,7 @@ fn get_peers_token_is_accepted_and_rate_limit_applies() {
 
 #[test]
 fn read_only_nodes_do_not_answer_and_are_not_added() {
-    let mut net = Net::new(2, 6);
+    let mut net = network(2, 6);
     let mut config = DhtConfig::new(addr(1));
     config.read_only = true;
     net.nodes[1] = DhtNode::new(config, Box::new(ChaCha20Rng::seed_from_u64(1)));
@@ -348,7 +269,7 @@ fn read_only_nodes_do_not_answer_and_are_not_added() {
 #[test]
 fn same_seed_same_bytes() {
     let run = || {
-        let mut net = Net::new(20, 7);
+        let mut net = network(20, 7);
         net.bootstrap_all();
         let q = net.command(3, |n, now| n.find_node(now, NodeId([1; 20])));
         net.run_for(Duration::from_secs(5));
@@ -389,7 +310,7 @@ fn found(net: &Net, i: usize, q: QueryId) -> Option<Item> {
 
 #[test]
 fn bep44_immutable_put_then_get_from_another_node() {
-    let mut net = Net::new(40, 8);
+    let mut net = network(40, 8);
     net.bootstrap_all();
     let value = b"12:Hello World!".to_vec();
     let (q, target) = net.command(5, |n, now| n.put_immutable(now, value.clone()).unwrap());
@@ -413,7 +334,7 @@ fn bep44_immutable_put_then_get_from_another_node() {
 
 #[test]
 fn bep44_mutable_seq_cas_and_highest_seq_wins() {
-    let mut net = Net::new(40, 9);
+    let mut net = network(40, 9);
     net.bootstrap_all();
     let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
     let item = |seq: i64, v: &[u8]| MutableItem::sign(&key, b"foobar", seq, v.to_vec()).unwrap();
@@ -459,7 +380,7 @@ fn bep44_mutable_seq_cas_and_highest_seq_wins() {
 
 #[test]
 fn bep44_put_needs_a_token_and_get_honours_seq() {
-    let mut net = Net::new(2, 10);
+    let mut net = network(2, 10);
     let from: SocketAddr = "198.51.100.9:7000".parse().unwrap();
     let put = b"d1:ad2:id20:abcdefghij01234567895:token4:nope1:v3:abce1:q3:put1:t2:aa1:y1:qe";
     let answer = ask(&mut net, from, put).unwrap();
@@ -532,7 +453,7 @@ fn bep44_put_needs_a_token_and_get_honours_seq() {
 
 #[test]
 fn bep42_votes_rederive_the_id() {
-    let mut net = Net::new(12, 11);
+    let mut net = network(12, 11);
     let mut config = DhtConfig::new(addr(11));
     config.rederive_id = true;
     net.nodes[11] = DhtNode::new(config, Box::new(ChaCha20Rng::seed_from_u64(5)));
@@ -563,7 +484,7 @@ fn bep42_votes_rederive_the_id() {
 
 #[test]
 fn saved_state_restores_and_rejoins() {
-    let mut net = Net::new(30, 12);
+    let mut net = network(30, 12);
     net.bootstrap_all();
     let saved = net.nodes[9].save(net.now);
     assert!(saved.nodes.len() >= 8, "{}", saved.nodes.len());
