@@ -228,10 +228,16 @@ impl Lookup {
             .map(|c| c.info.id)
     }
 
-    /// Indexes of fresh candidates to ask now so that at most `alpha` are in flight (stalled
-    /// requests do not count). Only the `k` closest candidates that have not failed are worth
-    /// asking. Kademlia §2.3: once a round of alpha answers brought nothing closer, every
-    /// one of the k closest not yet asked is asked at once.
+    /// Indexes of fresh candidates to ask now so that at most `alpha` requests are in flight
+    /// to the `k` closest candidates that have not failed (the only ones worth asking).
+    /// Kademlia §2.3 sends "alpha RPCs to the k closest nodes it has not yet queried": a
+    /// request to a node that closer answers have pushed out of the k closest no longer
+    /// holds a slot (it stays open and its answer still counts), so an answer that brings
+    /// closer nodes is followed by alpha requests to them at once instead of one, and the
+    /// next step waits for the fastest of alpha round trips rather than for whichever of the
+    /// old requests happens to come back. Stalled requests do not hold a slot either. Once a
+    /// round of alpha answers brought nothing closer, every one of the k closest not yet
+    /// asked is asked at once.
     ///
     /// Among candidates that make the same progress (their XOR distance to the target has the
     /// same bit length, so they sit in the same bucket around it) the one with the lowest
@@ -245,10 +251,6 @@ impl Lookup {
         rtt: impl Fn(&NodeId) -> Option<Duration>,
     ) -> Vec<usize> {
         let width = if self.fruitless >= alpha { k } else { alpha };
-        let slots = width.saturating_sub(self.in_flight() + self.seeds_pending);
-        if slots == 0 {
-            return Vec::new();
-        }
         let target = self.target;
         let window: Vec<(usize, &Candidate)> = self
             .candidates
@@ -259,6 +261,17 @@ impl Lookup {
             // has already answered when it is given up.
             .filter(|(_, c)| !matches!(c.status, Status::Failed | Status::Stalled))
             .take(k)
+            .collect();
+        let busy = window
+            .iter()
+            .filter(|(_, c)| c.status == Status::InFlight)
+            .count();
+        let slots = width.saturating_sub(busy + self.seeds_pending);
+        if slots == 0 {
+            return Vec::new();
+        }
+        let window: Vec<(usize, &Candidate)> = window
+            .into_iter()
             .filter(|(_, c)| c.status == Status::Fresh)
             .collect();
         let bucket = |c: &Candidate| target.distance(&c.info.id).leading_zeros();
@@ -573,5 +586,35 @@ mod tests {
         assert!(l.next(4, 4, none).is_empty());
         l.candidates[1].status = Status::Stalled;
         assert_eq!(l.next(4, 4, none), vec![4]);
+    }
+
+    #[test]
+    fn requests_pushed_out_of_the_k_closest_free_their_slots() {
+        let own = NodeId([0xff; 20]);
+        let mut l = Lookup::new(
+            QueryId(1),
+            NodeId([0; 20]),
+            LookupKind::FindNode,
+            Origin::User,
+            Instant::ZERO,
+        );
+        let far: Vec<NodeInfo> = (0x40..0x48).map(node).collect();
+        l.add(&own, &far, 1, 32);
+        assert_eq!(l.next(3, 4, none), vec![0, 1, 2]);
+        for c in &mut l.candidates[..3] {
+            c.status = Status::InFlight;
+        }
+        // The first answer brings four nodes closer than every one asked: the two requests
+        // still open are now outside the k = 4 closest and three new ones go out at once.
+        l.candidates[0].status = Status::Responded;
+        let near: Vec<NodeInfo> = (0x10..0x14).map(node).collect();
+        l.add(&own, &near, 2, 32);
+        assert_eq!(l.next(3, 4, none), vec![0, 1, 2]);
+        // Requests inside the window still count: with two of them open, one more goes out.
+        l.candidates[0].status = Status::InFlight;
+        l.candidates[1].status = Status::InFlight;
+        assert_eq!(l.next(3, 4, none), vec![2]);
+        // The old requests stay open, and their answers are still taken.
+        assert_eq!(l.candidates[5].status, Status::InFlight);
     }
 }
