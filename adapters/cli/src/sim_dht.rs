@@ -31,6 +31,9 @@ pub(crate) struct Args {
     /// Parallel requests per lookup (Kademlia's alpha).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=64))]
     alpha: u64,
+    /// Every routing-table bucket holds at least k x this many nodes (1 = BEP 5).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
+    bucket_factor: u64,
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -90,6 +93,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         churn: args.churn,
         loss: args.loss,
         alpha: usize::try_from(args.alpha).map_err(|_| "--alpha too large".to_string())?,
+        bucket_factor: usize::try_from(args.bucket_factor)
+            .map_err(|_| "--bucket-factor too large".to_string())?,
     };
     let mut progress = Progress {
         tty: std::io::stderr().is_terminal(),
@@ -117,6 +122,7 @@ fn report_json(r: &DhtReport) -> serde_json::Value {
         "churn": s.churn,
         "loss": s.loss,
         "alpha": s.alpha,
+        "bucket_factor": s.bucket_factor,
         "replaced": r.replaced,
         "routing_table": { "min": r.table_min, "max": r.table_max, "mean": r.table_mean },
         "finished": r.finished,

@@ -24,6 +24,11 @@ pub struct RoutingConfig {
     /// extended routing table). They cover most of the id space, so a larger first hop
     /// lands nearer the target and saves a round trip per lookup, for ~30 KiB per node.
     pub wide_far_buckets: bool,
+    /// Every bucket holds at least `k × bucket_factor` nodes (1, the default, is BEP 5's
+    /// "K nodes"). Answers still carry the k closest: a larger table lets a node name nodes
+    /// nearer a target, so lookups through it take fewer hops (measured in docs/dht.md: at
+    /// 20,000 nodes a factor of 4 took 3.31 hops to 2.80 for ~40% more entries).
+    pub bucket_factor: usize,
     /// Nodes heard of in lookup answers (not yet verified) take free slots; they count as
     /// questionable until they answer, so a full bucket pings them before anything else.
     pub admit_heard: bool,
@@ -38,6 +43,7 @@ impl Default for RoutingConfig {
             bad_after_failures: 2,
             refresh_after: Duration::from_secs(15 * 60),
             wide_far_buckets: true,
+            bucket_factor: 1,
             admit_heard: true,
         }
     }
@@ -175,10 +181,14 @@ impl RoutingTable {
 
     /// How many nodes bucket `i` holds (see [`RoutingConfig::wide_far_buckets`]).
     pub fn capacity(&self, i: usize) -> usize {
+        let base = self
+            .config
+            .k
+            .saturating_mul(self.config.bucket_factor.max(1));
         if self.config.wide_far_buckets && i < 4 {
-            self.config.k << (4 - i)
+            base.max(self.config.k << (4 - i))
         } else {
-            self.config.k
+            base
         }
     }
 
@@ -625,6 +635,16 @@ mod tests {
         assert_eq!(
             (0..6).map(|i| table.capacity(i)).collect::<Vec<_>>(),
             vec![128, 64, 32, 16, 8, 8]
+        );
+        // A bucket factor raises every bucket to at least k x factor.
+        let quad = RoutingConfig {
+            bucket_factor: 4,
+            ..RoutingConfig::default()
+        };
+        let wide = RoutingTable::new(own, quad, now);
+        assert_eq!(
+            (0..6).map(|i| wide.capacity(i)).collect::<Vec<_>>(),
+            vec![128, 64, 32, 32, 32, 32]
         );
         // Heard-of nodes take free slots only, and never split a bucket.
         for n in 0..300u16 {

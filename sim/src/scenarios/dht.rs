@@ -54,6 +54,9 @@ pub struct DhtScenario {
     pub loss: f64,
     /// Parallel requests per lookup (Kademlia's alpha) on every node.
     pub alpha: usize,
+    /// [`RoutingConfig::bucket_factor`](pigeon::dht::RoutingConfig::bucket_factor) on
+    /// every node.
+    pub bucket_factor: usize,
 }
 
 impl DhtScenario {
@@ -68,6 +71,7 @@ impl DhtScenario {
             churn: 0.0,
             loss: 0.01,
             alpha: DhtConfig::new(SocketAddr::new(ip(0), PORT)).alpha,
+            bucket_factor: 1,
         }
     }
 
@@ -172,13 +176,14 @@ impl fmt::Display for DhtReport {
             (
                 "scenario",
                 format!(
-                    "{} nodes, {} lookups, seed {}, churn {:.1}%, loss {:.1}%, alpha {}",
+                    "{} nodes, {} lookups, seed {}, churn {:.1}%, loss {:.1}%, alpha {}, bucket factor {}",
                     s.nodes,
                     s.lookups,
                     s.seed,
                     s.churn * 100.0,
                     s.loss * 100.0,
-                    s.alpha
+                    s.alpha,
+                    s.bucket_factor
                 ),
             ),
             ("nodes replaced", self.replaced.to_string()),
@@ -309,6 +314,7 @@ struct World {
     rng: ChaCha20Rng,
     loss: f64,
     alpha: usize,
+    bucket_factor: usize,
     replaced: usize,
     results: Results,
 }
@@ -318,6 +324,7 @@ impl World {
         let mut w = World {
             sim: Sim::new(s.seed),
             alpha: s.alpha,
+            bucket_factor: s.bucket_factor,
             members: Vec::new(),
             online: Vec::new(),
             rng: ChaCha20Rng::seed_from_u64(s.seed),
@@ -352,6 +359,7 @@ impl World {
         let mut config = DhtConfig::new(addr);
         config.external_ip = Some(addr.ip());
         config.alpha = self.alpha.max(1);
+        config.routing.bucket_factor = self.bucket_factor.max(1);
         let machine = DhtNode::new(config, self.sim.fork_rng(&format!("dht/{i}")));
         let id = machine.id();
         let link = LinkConfig {
