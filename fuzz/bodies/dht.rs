@@ -60,12 +60,16 @@ trait Commands: Machine {
     fn get_peers_(&mut self, now: Instant, target: NodeId);
     fn announce_(&mut self, now: Instant, target: NodeId);
     fn ping_(&mut self, now: Instant);
+    fn get_item_(&mut self, now: Instant, target: NodeId);
+    fn put_item_(&mut self, now: Instant);
 
     fn command(&mut self, now: Instant, which: u8, target: NodeId) {
         match which {
             1 => self.find_node_(now, target),
             2 => self.get_peers_(now, target),
             3 => self.announce_(now, target),
+            5 => self.get_item_(now, target),
+            6 => self.put_item_(now),
             _ => self.ping_(now),
         }
     }
@@ -93,6 +97,15 @@ macro_rules! commands {
 
             fn ping_(&mut self, now: Instant) {
                 self.ping(now, source($ping));
+            }
+
+            fn get_item_(&mut self, now: Instant, target: NodeId) {
+                self.get_item(now, target, b"");
+            }
+
+            fn put_item_(&mut self, now: Instant) {
+                // A valid value: the put cannot be refused.
+                let _ = self.put_immutable(now, b"5:hello".to_vec());
             }
         }
     };
@@ -133,7 +146,7 @@ fn drive<N: Commands>(mut node: N, data: &[u8], locals: &[SocketAddr]) {
         now += std::time::Duration::from_millis(u64::from(advance) * 16);
         if selector == 0xff {
             let target = NodeId([payload.first().copied().unwrap_or(0); 20]);
-            match payload.first().map(|b| b % 5) {
+            match payload.first().map(|b| b % 7) {
                 Some(0) => node.bootstrap_(now),
                 Some(which) => node.command(now, which, target),
                 None => node.command(now, 4, target),

@@ -3,12 +3,14 @@
 //! BEP 32: a node on both families runs two DHTs, with a routing table each, and "lookups in
 //! the two families are independent". What the two halves share is the node id (by default)
 //! and answers: a query that asks `want: [n4, n6]` gets `nodes` from the IPv4 table and
-//! `nodes6` from the IPv6 table, whichever socket it came in on.
+//! `nodes6` from the IPv6 table, whichever socket it came in on. BEP 44 items and saving /
+//! restoring the tables are in `dual_items.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use core::net::SocketAddr;
 
+use crate::dht::item::Item;
 use crate::dht::lookup::QueryId;
 use crate::dht::node::{DhtConfig, DhtEvent, DhtNode, LookupResult};
 use crate::io::{Datagram, Machine, Transmit};
@@ -18,14 +20,26 @@ use crate::time::Instant;
 const MAX_EVENTS: usize = 4096;
 
 /// Index of a half: 0 is IPv4, 1 is IPv6 (the order ties are broken in).
-type Family = usize;
-const V4: Family = 0;
-const V6: Family = 1;
+pub(crate) type Family = usize;
+pub(crate) const V4: Family = 0;
+pub(crate) const V6: Family = 1;
+
+/// How one half's part of a command ended, besides its lookup result.
+pub(crate) enum Outcome {
+    /// `find_node` / `get_peers`.
+    Lookup,
+    /// `announce`: acknowledgements.
+    Announced(usize),
+    /// BEP 44 `get`: the item found, if any.
+    Item(Option<Item>),
+    /// BEP 44 `put`: acknowledgements.
+    Stored(usize),
+}
 
 /// A command running on both halves until both have answered.
-struct Joint {
-    /// Results so far, by family; `usize` is an announce's `stored`.
-    parts: [Option<(LookupResult, Option<usize>)>; 2],
+pub(crate) struct Joint {
+    /// Results so far, by family.
+    parts: [Option<(LookupResult, Outcome)>; 2],
 }
 
 /// A BitTorrent DHT node on IPv4 and IPv6 at once (BEP 32), as one Sans-IO machine.
@@ -35,13 +49,13 @@ struct Joint {
 /// on both routing tables and end in one event with the result of both: the closest nodes
 /// of each family (sorted by distance to the target together) and the peers of both.
 pub struct DualStackNode {
-    halves: [DhtNode; 2],
+    pub(crate) halves: [DhtNode; 2],
     /// Commands of ours, by id.
-    joints: BTreeMap<QueryId, Joint>,
+    pub(crate) joints: BTreeMap<QueryId, Joint>,
     /// The halves' query ids, mapped to ours.
-    inner: BTreeMap<(Family, QueryId), QueryId>,
+    pub(crate) inner: BTreeMap<(Family, QueryId), QueryId>,
     /// Halves whose bootstrap has ended since the last [`bootstrap`](Self::bootstrap).
-    bootstrapped: [bool; 2],
+    pub(crate) bootstrapped: [bool; 2],
     events: VecDeque<DhtEvent>,
     next_query: u64,
 }
@@ -119,17 +133,37 @@ impl DualStackNode {
         query
     }
 
-    fn new_query_id(&mut self) -> QueryId {
+    pub(crate) fn new_query_id(&mut self) -> QueryId {
         let id = QueryId(self.next_query);
         self.next_query += 1;
         id
     }
 
-    fn joint(&mut self, mut start: impl FnMut(&mut DhtNode) -> QueryId) -> QueryId {
+    pub(crate) fn joint(&mut self, mut start: impl FnMut(&mut DhtNode) -> QueryId) -> QueryId {
+        match self.try_joint::<core::convert::Infallible>(|half| Ok(start(half))) {
+            Ok(query) => query,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Starts a command on both halves, IPv4 first. When a half refuses it, the other's part
+    /// is forgotten (its events are dropped) and the error returned.
+    pub(crate) fn try_joint<E>(
+        &mut self,
+        mut start: impl FnMut(&mut DhtNode) -> Result<QueryId, E>,
+    ) -> Result<QueryId, E> {
         let query = self.new_query_id();
-        for (family, half) in self.halves.iter_mut().enumerate() {
-            let inner = start(half);
-            self.inner.insert((family, inner), query);
+        for family in [V4, V6] {
+            match start(&mut self.halves[family]) {
+                Ok(inner) => {
+                    self.inner.insert((family, inner), query);
+                }
+                Err(e) => {
+                    self.inner.retain(|_, ours| *ours != query);
+                    self.pump();
+                    return Err(e);
+                }
+            }
         }
         self.joints.insert(
             query,
@@ -138,11 +172,11 @@ impl DualStackNode {
             },
         );
         self.pump();
-        query
+        Ok(query)
     }
 
     /// Moves the halves' events to ours, IPv4 first, translating query ids.
-    fn pump(&mut self) {
+    pub(crate) fn pump(&mut self) {
         for family in [V4, V6] {
             while let Some(event) = self.halves[family].poll_event() {
                 self.translate(family, event);
@@ -175,43 +209,58 @@ impl DualStackNode {
                     });
                 }
             }
-            DhtEvent::LookupDone(result) => self.part_done(family, result, None),
-            DhtEvent::Announced { result, stored } => self.part_done(family, result, Some(stored)),
+            DhtEvent::LookupDone(result) => self.part_done(family, result, Outcome::Lookup),
+            DhtEvent::Announced { result, stored } => {
+                self.part_done(family, result, Outcome::Announced(stored));
+            }
+            DhtEvent::ItemFound { result, item } => {
+                self.part_done(family, result, Outcome::Item(item));
+            }
+            DhtEvent::ItemStored { result, stored } => {
+                self.part_done(family, result, Outcome::Stored(stored));
+            }
             DhtEvent::Pong { query, addr, id } => {
                 if let Some(query) = self.inner.remove(&(family, query)) {
                     self.push(DhtEvent::Pong { query, addr, id });
                 }
             }
             event @ DhtEvent::ExternalIp { .. } => self.push(event),
-            // Items are not offered on the dual node; its halves never start item lookups.
-            DhtEvent::ItemFound { .. } | DhtEvent::ItemStored { .. } => {}
         }
     }
 
-    fn part_done(&mut self, family: Family, result: LookupResult, stored: Option<usize>) {
+    fn part_done(&mut self, family: Family, result: LookupResult, outcome: Outcome) {
         let Some(query) = self.inner.remove(&(family, result.query)) else {
             return;
         };
         let Some(joint) = self.joints.get_mut(&query) else {
             return;
         };
-        joint.parts[family] = Some((result, stored));
+        joint.parts[family] = Some((result, outcome));
         if joint.parts.iter().any(Option::is_none) {
             return;
         }
         let Some(Joint {
-            parts: [Some((four, stored4)), Some((six, stored6))],
+            parts: [Some((four, outcome4)), Some((six, outcome6))],
         }) = self.joints.remove(&query)
         else {
             return;
         };
         let result = merge(query, four, six);
-        let event = match (stored4, stored6) {
-            (None, None) => DhtEvent::LookupDone(result),
-            (a, b) => DhtEvent::Announced {
+        // Both halves ran the same command, so their outcomes are of one kind.
+        let event = match (outcome4, outcome6) {
+            (Outcome::Announced(a), Outcome::Announced(b)) => DhtEvent::Announced {
                 result,
-                stored: a.unwrap_or(0) + b.unwrap_or(0),
+                stored: a + b,
             },
+            (Outcome::Item(a), Outcome::Item(b)) => DhtEvent::ItemFound {
+                result,
+                item: newer_item(a, b),
+            },
+            (Outcome::Stored(a), Outcome::Stored(b)) => DhtEvent::ItemStored {
+                result,
+                stored: a + b,
+            },
+            _ => DhtEvent::LookupDone(result),
         };
         self.push(event);
     }
@@ -220,6 +269,15 @@ impl DualStackNode {
         if self.events.len() < MAX_EVENTS {
             self.events.push_back(event);
         }
+    }
+}
+
+/// Of the items the two families found, the one a BEP 44 reader keeps: a mutable item with
+/// the higher `seq` (IPv4's on a tie), otherwise whichever was found.
+fn newer_item(four: Option<Item>, six: Option<Item>) -> Option<Item> {
+    match (four, six) {
+        (Some(Item::Mutable(a)), Some(Item::Mutable(b))) if b.seq > a.seq => Some(Item::Mutable(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 use super::DualStackNode;
 use crate::dht::krpc::{self, Body, Message, Method, Query, Want};
 use crate::dht::mem_net::MemNet;
-use crate::dht::{DhtConfig, DhtEvent, DhtNode, NodeId};
+use crate::dht::{DhtConfig, DhtEvent, DhtNode, MutableItem, NodeId};
 use crate::io::{Datagram, Machine, Transmit};
 use crate::time::Instant;
 
@@ -244,4 +244,152 @@ fn same_seed_same_bytes() {
     assert_eq!(a, b);
     assert_eq!(log_a, log_b);
     assert!(log_a.iter().any(|t| t.source.is_ipv6()));
+}
+
+fn dual_host(h: &mut Host) -> &mut DualStackNode {
+    match h {
+        Host::Dual(n) => n,
+        Host::Single(_) => panic!("not a dual host"),
+    }
+}
+
+fn single_host(h: &mut Host) -> &mut DhtNode {
+    match h {
+        Host::Single(n) => n,
+        Host::Dual(_) => panic!("not a single host"),
+    }
+}
+
+/// The one `ItemFound` / `ItemStored` of `query` at host `i`.
+fn item_event(net: &Net, i: usize, query: crate::dht::QueryId) -> DhtEvent {
+    let mine: Vec<&DhtEvent> = net.events[i]
+        .iter()
+        .filter(|e| match e {
+            DhtEvent::ItemFound { result, .. } | DhtEvent::ItemStored { result, .. } => {
+                result.query == query
+            }
+            _ => false,
+        })
+        .collect();
+    assert_eq!(
+        mine.len(),
+        1,
+        "one event per item command: {:?}",
+        net.events[i]
+    );
+    mine[0].clone()
+}
+
+#[test]
+fn items_are_put_and_got_in_both_families() {
+    use crate::dht::item::Item;
+    let mut net = Net::dual_stack(3);
+    let value = b"12:Hello World!".to_vec();
+    let (put, target) = net
+        .command(24, |h, now| dual_host(h).put_immutable(now, value.clone()))
+        .expect("a valid value");
+    net.run_for(Duration::from_secs(10));
+    // Stored on the 8 closest of each family (15 answer per family).
+    match item_event(&net, 24, put) {
+        DhtEvent::ItemStored { stored, result } => {
+            assert!(stored > 8, "stored on {stored}");
+            assert!(result.closest.iter().any(|n| n.addr.is_ipv4()));
+            assert!(result.closest.iter().any(|n| n.addr.is_ipv6()));
+        }
+        e => panic!("{e:?}"),
+    }
+    // An IPv4-only and an IPv6-only node each find it in their own family.
+    for i in [0, 12] {
+        let get = net.command(i, |h, now| single_host(h).get_item(now, target, b""));
+        net.run_for(Duration::from_secs(10));
+        match item_event(&net, i, get) {
+            DhtEvent::ItemFound { item, .. } => {
+                assert_eq!(item, Some(Item::Immutable(value.clone())), "host {i}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    // A mutable item of one key: seq 1 put from an IPv4-only node, seq 2 from an IPv6-only
+    // node. The dual node's get sees both families and keeps the newer.
+    let old = MutableItem::sign_with_seed(&[5; 32], b"s", 1, b"3:old".to_vec()).expect("item");
+    let new = MutableItem::sign_with_seed(&[5; 32], b"s", 2, b"3:new".to_vec()).expect("item");
+    let (q4, _) = net
+        .command(1, |h, now| {
+            single_host(h).put_mutable(now, old.clone(), None)
+        })
+        .expect("valid");
+    let (q6, _) = net
+        .command(13, |h, now| {
+            single_host(h).put_mutable(now, new.clone(), None)
+        })
+        .expect("valid");
+    net.run_for(Duration::from_secs(10));
+    for (i, q) in [(1, q4), (13, q6)] {
+        assert!(
+            matches!(item_event(&net, i, q), DhtEvent::ItemStored { stored, .. } if stored > 0)
+        );
+    }
+    let get = net.command(25, |h, now| dual_host(h).get_item(now, new.target(), b"s"));
+    net.run_for(Duration::from_secs(10));
+    match item_event(&net, 25, get) {
+        DhtEvent::ItemFound { item, .. } => assert_eq!(item, Some(Item::Mutable(new.clone()))),
+        e => panic!("{e:?}"),
+    }
+    // Only the IPv4 family has seq 1: an IPv4-only reader gets that one.
+    let get = net.command(2, |h, now| single_host(h).get_item(now, old.target(), b"s"));
+    net.run_for(Duration::from_secs(10));
+    match item_event(&net, 2, get) {
+        DhtEvent::ItemFound { item, .. } => assert_eq!(item, Some(Item::Mutable(old))),
+        e => panic!("{e:?}"),
+    }
+
+    // A refused put starts nothing and leaves no half-command behind.
+    let events = net.events[24].len();
+    let refused = net.command(24, |h, now| {
+        dual_host(h).put_immutable(now, b"not bencode".to_vec())
+    });
+    assert_eq!(refused, Err(crate::dht::ItemError::NotBencoded));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.events[24].len(), events);
+    let node = dual_host(&mut net.nodes[24]);
+    assert!(node.joints.is_empty() && node.inner.is_empty());
+}
+
+#[test]
+fn both_tables_are_saved_and_restored() {
+    let mut net = Net::dual_stack(5);
+    let now = net.now;
+    let saved = dual_host(&mut net.nodes[26]).save(now);
+    let fours = saved.nodes.iter().filter(|n| n.addr.is_ipv4()).count();
+    let sixes = saved.nodes.len() - fours;
+    assert!(fours >= 8 && sixes >= 8, "{fours} + {sixes} saved");
+    let bytes = saved.to_bytes();
+    let back = crate::dht::persist::SavedState::from_bytes(&bytes).expect("round trip");
+    assert_eq!(back, saved);
+
+    // A fresh dual node (other seeds, so another id) joins again from the bytes alone.
+    let mut fresh = dual(26, 999);
+    assert_ne!(fresh.v4().id(), back.id);
+    fresh.restore(now, &back, &[]);
+    assert_eq!(fresh.v4().id(), back.id);
+    assert_eq!(fresh.v6().id(), back.id);
+    assert_eq!(fresh.v4().routing_table().len(), fours);
+    assert_eq!(fresh.v6().routing_table().len(), sixes);
+    net.nodes[26] = Host::Dual(Box::new(fresh));
+    net.events[26].clear();
+    net.run_for(Duration::from_secs(10));
+    let boots: Vec<usize> = net.events[26]
+        .iter()
+        .filter_map(|e| match e {
+            DhtEvent::Bootstrapped { nodes } => Some(*nodes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        boots.len(),
+        1,
+        "one Bootstrapped for both halves: {boots:?}"
+    );
+    assert!(boots[0] >= fours + sixes, "{boots:?}");
 }

@@ -15,6 +15,7 @@
 
 pub mod bencode;
 pub mod dual;
+mod dual_items;
 pub mod external_ip;
 pub mod id;
 pub mod item;

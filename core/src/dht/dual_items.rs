@@ -1,0 +1,81 @@
+//! BEP 44 items and saved state on a [`DualStackNode`]: a `get` or `put` runs in both
+//! families (BEP 32: the two DHTs are independent, so an item stored by an IPv4-only writer
+//! lives only on IPv4 nodes) and ends in one event; the saved state holds both tables.
+
+use core::net::SocketAddr;
+
+use crate::dht::dual::{DualStackNode, V4, V6};
+use crate::dht::id::NodeId;
+use crate::dht::item::{ItemError, MutableItem, immutable_target};
+use crate::dht::lookup::QueryId;
+use crate::dht::persist::{MAX_SAVED_NODES, SavedState};
+use crate::time::Instant;
+
+impl DualStackNode {
+    /// BEP 44 `get` in both families; ends with one
+    /// [`DhtEvent::ItemFound`](crate::dht::DhtEvent::ItemFound) holding the item of the
+    /// higher `seq` when both found one (see [`DhtNode::get_item`](crate::dht::DhtNode::get_item)).
+    pub fn get_item(&mut self, now: Instant, target: NodeId, salt: &[u8]) -> QueryId {
+        self.joint(|half| half.get_item(now, target, salt))
+    }
+
+    /// BEP 44 `put` of an immutable item (`value` bencoded) to the closest nodes of both
+    /// families; ends with one [`DhtEvent::ItemStored`](crate::dht::DhtEvent::ItemStored)
+    /// whose `stored` is the sum.
+    pub fn put_immutable(
+        &mut self,
+        now: Instant,
+        value: Vec<u8>,
+    ) -> Result<(QueryId, NodeId), ItemError> {
+        let query = self.try_joint(|half| {
+            half.put_immutable(now, value.clone())
+                .map(|(query, _)| query)
+        })?;
+        Ok((query, immutable_target(&value)))
+    }
+
+    /// BEP 44 `put` of a signed mutable item (with `cas` if wanted) in both families; ends
+    /// with one [`DhtEvent::ItemStored`](crate::dht::DhtEvent::ItemStored).
+    pub fn put_mutable(
+        &mut self,
+        now: Instant,
+        item: MutableItem,
+        cas: Option<i64>,
+    ) -> Result<(QueryId, NodeId), ItemError> {
+        let target = item.target();
+        let query = self.try_joint(|half| {
+            half.put_mutable(now, item.clone(), cas)
+                .map(|(query, _)| query)
+        })?;
+        Ok((query, target))
+    }
+
+    /// The id and both routing tables' nodes (each family's good ones first), to save; each
+    /// family gets up to half of [`MAX_SAVED_NODES`].
+    pub fn save(&self, now: Instant) -> SavedState {
+        let mut nodes = Vec::new();
+        for half in &self.halves {
+            nodes.extend(half.save(now).nodes.into_iter().take(MAX_SAVED_NODES / 2));
+        }
+        SavedState {
+            id: self.halves[V4].id(),
+            nodes,
+        }
+    }
+
+    /// Joins again from a saved state: both halves take its id (BEP 32's shared id) and the
+    /// nodes of their family, and bootstrap through them and the `extra` addresses of their
+    /// family. One [`DhtEvent::Bootstrapped`](crate::dht::DhtEvent::Bootstrapped) follows.
+    pub fn restore(&mut self, now: Instant, state: &SavedState, extra: &[SocketAddr]) {
+        self.bootstrapped = [false; 2];
+        for family in [V4, V6] {
+            let mine: Vec<SocketAddr> = extra
+                .iter()
+                .copied()
+                .filter(|a| a.is_ipv4() == (family == V4))
+                .collect();
+            self.halves[family].restore(now, state, &mine);
+        }
+        self.pump();
+    }
+}
