@@ -228,8 +228,16 @@ impl DualStackNode {
         }
     }
 
-    fn part_done(&mut self, family: Family, result: LookupResult, outcome: Outcome) {
+    fn part_done(&mut self, family: Family, mut result: LookupResult, outcome: Outcome) {
         let Some(query) = self.inner.remove(&(family, result.query)) else {
+            // A half's own repeat of a kept item or announce (`keep_item`): reported as it
+            // is, one event per family, under a query id of ours.
+            result.query = self.new_query_id();
+            match outcome {
+                Outcome::Stored(stored) => self.push(DhtEvent::ItemStored { result, stored }),
+                Outcome::Announced(stored) => self.push(DhtEvent::Announced { result, stored }),
+                Outcome::Lookup | Outcome::Item(_) => {}
+            }
             return;
         };
         let Some(joint) = self.joints.get_mut(&query) else {

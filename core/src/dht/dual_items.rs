@@ -6,9 +6,11 @@ use core::net::SocketAddr;
 
 use crate::dht::dual::{DualStackNode, V4, V6};
 use crate::dht::id::NodeId;
-use crate::dht::item::{ItemError, MutableItem, immutable_target};
+use crate::dht::item::{Item, ItemError, MutableItem, immutable_target};
+use crate::dht::item_client::item_target;
 use crate::dht::lookup::QueryId;
 use crate::dht::persist::{MAX_SAVED_NODES, SavedState};
+use crate::dht::republish::KeepError;
 use crate::time::Instant;
 
 impl DualStackNode {
@@ -48,6 +50,55 @@ impl DualStackNode {
                 .map(|(query, _)| query)
         })?;
         Ok((query, target))
+    }
+
+    /// [`DhtNode::keep_item`](crate::dht::DhtNode::keep_item) in both families: the first put
+    /// ends in one [`DhtEvent::ItemStored`](crate::dht::DhtEvent::ItemStored); each family's
+    /// repeats are reported by that family, under query ids of their own.
+    pub fn keep_item(&mut self, now: Instant, item: Item) -> Result<(QueryId, NodeId), KeepError> {
+        let target = item_target(&item);
+        let mut accepted = 0;
+        let query = self.try_joint(|half| {
+            let kept = half.keep_item(now, item.clone()).map(|(q, _)| q);
+            accepted += usize::from(kept.is_ok());
+            kept
+        });
+        self.undo_half_keep(query.is_err() && accepted == 1, &target);
+        Ok((query?, target))
+    }
+
+    /// [`DhtNode::keep_announced`](crate::dht::DhtNode::keep_announced) in both families: the
+    /// first announce ends in one [`DhtEvent::Announced`](crate::dht::DhtEvent::Announced),
+    /// repeats are reported per family.
+    pub fn keep_announced(
+        &mut self,
+        now: Instant,
+        info_hash: NodeId,
+        port: u16,
+    ) -> Result<QueryId, KeepError> {
+        let mut accepted = 0;
+        let query = self.try_joint(|half| {
+            let kept = half.keep_announced(now, info_hash, port);
+            accepted += usize::from(kept.is_ok());
+            kept
+        });
+        self.undo_half_keep(query.is_err() && accepted == 1, &info_hash);
+        query
+    }
+
+    /// The IPv4 half kept `target` and the IPv6 half refused (it keeps as many as it may
+    /// already): the command failed, so the IPv4 half stops too.
+    fn undo_half_keep(&mut self, undo: bool, target: &NodeId) {
+        if undo {
+            self.halves[V4].stop_keeping(target);
+        }
+    }
+
+    /// Stops the repeats of `target` in both families; false if neither kept it.
+    pub fn stop_keeping(&mut self, target: &NodeId) -> bool {
+        let four = self.halves[V4].stop_keeping(target);
+        let six = self.halves[V6].stop_keeping(target);
+        four || six
     }
 
     /// The id and both routing tables' nodes (each family's good ones first), to save; each

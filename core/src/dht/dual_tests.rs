@@ -393,3 +393,35 @@ fn both_tables_are_saved_and_restored() {
     );
     assert!(boots[0] >= fours + sixes, "{boots:?}");
 }
+
+#[test]
+fn kept_items_repeat_in_both_families() {
+    use crate::dht::item::Item;
+    use crate::dht::republish::KeepError;
+    let mut net = Net::dual_stack(9);
+    let value = b"4:kept".to_vec();
+    let (first, target) = net
+        .command(27, |h, now| {
+            dual_host(h).keep_item(now, Item::Immutable(value.clone()))
+        })
+        .expect("kept");
+    let bad = Item::Immutable(b"x".to_vec());
+    let refused = net.command(27, |h, now| dual_host(h).keep_item(now, bad));
+    assert!(matches!(refused, Err(KeepError::Item(_))));
+    // Default period: one hour. After 61 minutes: the first put (one event), then one repeat
+    // per family, each reported on its own.
+    net.run_for(Duration::from_secs(61 * 60));
+    let stored: Vec<(crate::dht::QueryId, usize)> = net.events[27]
+        .iter()
+        .filter_map(|e| match e {
+            DhtEvent::ItemStored { result, stored } => Some((result.query, *stored)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    assert_eq!(stored[0].0, first);
+    assert!(stored[1].0 != first && stored[2].0 != stored[1].0);
+    assert!(stored.iter().all(|(_, n)| *n > 0), "{stored:?}");
+    assert!(net.command(27, |h, _| dual_host(h).stop_keeping(&target)));
+    assert!(!net.command(27, |h, _| dual_host(h).stop_keeping(&target)));
+}

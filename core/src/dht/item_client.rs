@@ -16,7 +16,19 @@ pub(crate) enum ItemLookup {
     Put { item: Item, cas: Option<i64> },
 }
 
-fn item_target(item: &Item) -> NodeId {
+/// What a writer's mutable item must satisfy before it is put (BEP 44: size, salt, signature).
+pub(crate) fn check_mutable(item: &MutableItem) -> Result<(), ItemError> {
+    check_value(&item.value)?;
+    if item.salt.len() > crate::dht::item::MAX_SALT_LEN {
+        return Err(ItemError::SaltTooBig);
+    }
+    if !item.verify() {
+        return Err(ItemError::InvalidSignature);
+    }
+    Ok(())
+}
+
+pub(crate) fn item_target(item: &Item) -> NodeId {
     match item {
         Item::Immutable(value) => immutable_target(value),
         Item::Mutable(m) => m.target(),
@@ -61,13 +73,7 @@ impl DhtNode {
         item: MutableItem,
         cas: Option<i64>,
     ) -> Result<(QueryId, NodeId), ItemError> {
-        check_value(&item.value)?;
-        if item.salt.len() > crate::dht::item::MAX_SALT_LEN {
-            return Err(ItemError::SaltTooBig);
-        }
-        if !item.verify() {
-            return Err(ItemError::InvalidSignature);
-        }
+        check_mutable(&item)?;
         let target = item.target();
         Ok((
             self.start_put(now, target, Item::Mutable(item), cas),
@@ -75,7 +81,13 @@ impl DhtNode {
         ))
     }
 
-    fn start_put(&mut self, now: Instant, target: NodeId, item: Item, cas: Option<i64>) -> QueryId {
+    pub(crate) fn start_put(
+        &mut self,
+        now: Instant,
+        target: NodeId,
+        item: Item,
+        cas: Option<i64>,
+    ) -> QueryId {
         let query = self.new_query_id();
         self.item_lookups
             .insert(query, ItemLookup::Put { item, cas });

@@ -8,7 +8,8 @@
 //! - [`lookup`], [`node`]: iterative lookups and the node ([`DhtNode`]) itself.
 //! - [`dual`]: one node on IPv4 and IPv6 at once ([`DualStackNode`], BEP 32).
 //! - [`peers`], [`ratelimit`], [`rtt`]: announced peers, per-IP limits, adaptive timeouts.
-//! - [`item`], [`storage`]: BEP 44 items and the store that keeps them for others.
+//! - [`item`], [`storage`]: BEP 44 items and the store that keeps them for others;
+//!   [`republish`]: putting our items and announces again before stores forget them.
 //! - [`external_ip`]: BEP 42 votes on our external IP; [`persist`]: saving the routing table.
 //!
 //! See `docs/dht.md` for the BEP compliance table and what is not built yet.
@@ -31,6 +32,7 @@ mod node_tests;
 pub mod peers;
 pub mod persist;
 pub mod ratelimit;
+pub mod republish;
 pub mod routing;
 pub mod rtt;
 mod serve;
@@ -42,3 +44,4 @@ pub use id::{Distance, NodeId};
 pub use item::{Item, ItemError, MutableItem};
 pub use lookup::{LookupKind, QueryId};
 pub use node::{DhtConfig, DhtEvent, DhtNode, DhtStats, LookupResult};
+pub use republish::{KeepError, RepublishConfig};

@@ -13,6 +13,7 @@ use crate::dht::krpc::{self, Body, Message, Method, NodeInfo, Query, TRANSACTION
 use crate::dht::lookup::{Lookup, LookupKind, Origin, QueryId, Status};
 use crate::dht::peers::{PeerStore, PeerStoreConfig};
 use crate::dht::ratelimit::RateLimiter;
+use crate::dht::republish::{RepublishConfig, Republisher};
 use crate::dht::routing::{Insert, RoutingConfig, RoutingTable};
 use crate::dht::rtt::RttEstimator;
 use crate::dht::storage::{ItemStore, ItemStoreConfig};
@@ -69,6 +70,8 @@ pub struct DhtConfig {
     pub max_timeout: Duration,
     /// `v`: client version sent in every message.
     pub version: Option<[u8; 4]>,
+    /// Repeats of kept items and announces ([`DhtNode::keep_item`]).
+    pub republish: RepublishConfig,
 }
 
 impl DhtConfig {
@@ -97,6 +100,7 @@ impl DhtConfig {
             min_timeout: Duration::from_millis(100),
             max_timeout: Duration::from_secs(2),
             version: Some(*b"PG01"),
+            republish: RepublishConfig::default(),
         }
     }
 }
@@ -256,6 +260,7 @@ pub struct DhtNode {
     pub(crate) store: PeerStore,
     pub(crate) items: ItemStore,
     pub(crate) item_lookups: BTreeMap<QueryId, ItemLookup>,
+    pub(crate) republisher: Republisher,
     pub(crate) votes: IpVotes,
     pub(crate) limiter: RateLimiter,
     pub(crate) rtt: RttEstimator,
@@ -294,6 +299,7 @@ impl DhtNode {
             store: PeerStore::new(config.peers),
             items: ItemStore::new(config.storage),
             item_lookups: BTreeMap::new(),
+            republisher: Republisher::default(),
             votes: IpVotes::new(config.ip_voters, config.ip_votes_needed, config.external_ip),
             limiter: RateLimiter::new(config.queries_per_ip_per_second, config.rate_limit_capacity),
             rtt: RttEstimator::new(
@@ -773,6 +779,7 @@ impl Machine for DhtNode {
             }
         }
         self.housekeeping(now);
+        self.republish_due(now);
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -785,7 +792,10 @@ impl Machine for DhtNode {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let request = self.deadlines.first().map(|(t, _)| *t);
-        let periodic = self.next_housekeeping.min(self.tokens.next_rotation());
+        let mut periodic = self.next_housekeeping.min(self.tokens.next_rotation());
+        if let Some(due) = self.republisher.next_due() {
+            periodic = periodic.min(due);
+        }
         Some(request.map_or(periodic, |r| r.min(periodic)))
     }
 }
