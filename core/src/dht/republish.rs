@@ -91,8 +91,9 @@ impl Republisher {
 }
 
 impl DhtNode {
-    /// Puts `item` now ([`put_immutable`](Self::put_immutable) / [`put_mutable`](Self::put_mutable))
-    /// and again every [`RepublishConfig::item_every`] until [`stop_keeping`](Self::stop_keeping).
+    /// Puts `item` now ([`put_immutable`](Self::put_immutable) /
+    /// [`put_mutable`](Self::put_mutable)) and again every [`RepublishConfig::item_every`]
+    /// until [`stop_keeping`](Self::stop_keeping).
     /// Keeping a mutable item of the same target again (a higher `seq`) replaces it. Every put
     /// ends with a [`DhtEvent::ItemStored`](crate::dht::DhtEvent::ItemStored); the repeats carry
     /// query ids of their own.
