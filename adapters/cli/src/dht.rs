@@ -47,6 +47,10 @@ enum Action {
         /// The port peers should connect to (default: the DHT socket's port, implied_port).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Stay running and announce again every 15 minutes (before peer stores forget)
+        /// until Ctrl-C.
+        #[arg(long)]
+        keep: bool,
     },
     /// Store a value (BEP 44): immutable, or mutable with --key, --seq and --salt.
     Put {
@@ -61,6 +65,10 @@ enum Action {
         /// Mutable item: the sequence number.
         #[arg(long, default_value_t = 1)]
         seq: i64,
+        /// Stay running and put the item again every hour (BEP 44 nodes forget items after
+        /// 2 hours) until Ctrl-C.
+        #[arg(long)]
+        keep: bool,
     },
     /// Fetch a value (BEP 44) by its target (40 hex digits, as `put` prints it).
     Get {
@@ -168,8 +176,16 @@ async fn main(args: Args) -> Result<ExitCode, String> {
     let code = match args.action {
         None => serve(&handle, &mut events).await,
         Some(action) => {
+            let keep = matches!(
+                action,
+                Action::Put { keep: true, .. } | Action::Announce { keep: true, .. }
+            );
             let limit = Duration::from_secs(args.timeout);
             match tokio::time::timeout(limit, one_shot(&handle, &mut events, join, action)).await {
+                Ok(result) if keep && result.is_ok() => {
+                    eprintln!("keeping it published until Ctrl-C");
+                    serve(&handle, &mut events).await
+                }
                 Ok(result) => result?,
                 Err(_) => {
                     eprintln!("pigeon: no answer within {} s (--timeout)", args.timeout);
@@ -207,6 +223,8 @@ async fn serve(handle: &Handle<DhtNode>, events: &mut Events<DhtEvent>) -> ExitC
             event = events.next_event() => match event {
                 Some(DhtEvent::Bootstrapped { nodes }) => info!(nodes, "bootstrapped"),
                 Some(DhtEvent::ExternalIp { ip, id }) => info!(%ip, id = %hex(&id.0), "external IP voted"),
+                Some(DhtEvent::ItemStored { stored, .. }) => info!(stored, "item put again"),
+                Some(DhtEvent::Announced { stored, .. }) => info!(stored, "announced again"),
                 Some(_) => {}
                 None => return ExitCode::FAILURE,
             },
@@ -246,35 +264,55 @@ async fn one_shot(
             let target = NodeId(parse_hex(&info_hash, "INFOHASH")?);
             call(handle, move |n, now| n.get_peers(now, target)).await?
         }
-        Action::Announce { info_hash, port } => {
-            let target = NodeId(parse_hex(&info_hash, "INFOHASH")?);
-            call(handle, move |n, now| n.announce(now, target, port)).await?
-        }
-        Action::Put {
-            value, key: None, ..
+        Action::Announce {
+            info_hash,
+            port,
+            keep,
         } => {
-            let (query, target) = call(handle, move |n, now| {
-                n.put_immutable(now, bencode_string(&value))
+            let target = NodeId(parse_hex(&info_hash, "INFOHASH")?);
+            call(handle, move |n, now| {
+                if keep {
+                    n.keep_announced(now, target, port)
+                        .map_err(|e| format!("cannot keep the announce: {e}"))
+                } else {
+                    Ok(n.announce(now, target, port))
+                }
             })
-            .await?
-            .map_err(|e| format!("cannot put: {e}"))?;
-            println!("target {}", hex(&target.0));
-            query
+            .await??
         }
         Action::Put {
             value,
-            key: Some(seed),
+            key,
             salt,
             seq,
+            keep,
         } => {
-            let seed = parse_hex::<32>(&seed, "--key")?;
-            let item =
-                MutableItem::sign_with_seed(&seed, salt.as_bytes(), seq, bencode_string(&value))
+            let item = match key {
+                None => Item::Immutable(bencode_string(&value)),
+                Some(seed) => {
+                    let seed = parse_hex::<32>(&seed, "--key")?;
+                    let item = MutableItem::sign_with_seed(
+                        &seed,
+                        salt.as_bytes(),
+                        seq,
+                        bencode_string(&value),
+                    )
                     .map_err(|e| format!("cannot sign: {e}"))?;
-            println!("public key {}", hex(&item.key));
-            let (query, target) = call(handle, move |n, now| n.put_mutable(now, item, None))
-                .await?
-                .map_err(|e| format!("cannot put: {e}"))?;
+                    println!("public key {}", hex(&item.key));
+                    Item::Mutable(item)
+                }
+            };
+            let (query, target) = call(handle, move |n, now| match (item, keep) {
+                (item, true) => n.keep_item(now, item).map_err(|e| e.to_string()),
+                (Item::Immutable(value), false) => {
+                    n.put_immutable(now, value).map_err(|e| e.to_string())
+                }
+                (Item::Mutable(item), false) => {
+                    n.put_mutable(now, item, None).map_err(|e| e.to_string())
+                }
+            })
+            .await?
+            .map_err(|e| format!("cannot put: {e}"))?;
             println!("target {}", hex(&target.0));
             query
         }
