@@ -54,7 +54,7 @@ pub struct DhtScenario {
     pub loss: f64,
     /// Parallel requests per lookup (Kademlia's alpha) on every node.
     pub alpha: usize,
-    /// [`RoutingConfig::bucket_factor`](pigeon::dht::RoutingConfig::bucket_factor) on
+    /// [`RoutingConfig::bucket_factor`](pigeon::dht::routing::RoutingConfig::bucket_factor) on
     /// every node.
     pub bucket_factor: usize,
 }
