@@ -182,7 +182,12 @@ async fn main(args: Args) -> Result<ExitCode, String> {
             );
             let limit = Duration::from_secs(args.timeout);
             match tokio::time::timeout(limit, one_shot(&handle, &mut events, join, action)).await {
-                Ok(result) if keep && result.is_ok() => {
+                Ok(Ok(first)) if keep => {
+                    if first != ExitCode::SUCCESS {
+                        eprintln!(
+                            "pigeon: the first attempt reached no node; trying again on schedule"
+                        );
+                    }
                     eprintln!("keeping it published until Ctrl-C");
                     serve(&handle, &mut events).await
                 }

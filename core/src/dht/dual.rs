@@ -6,7 +6,7 @@
 //! `nodes6` from the IPv6 table, whichever socket it came in on. BEP 44 items and saving /
 //! restoring the tables are in `dual_items.rs`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use core::net::SocketAddr;
 
@@ -54,6 +54,9 @@ pub struct DualStackNode {
     pub(crate) joints: BTreeMap<QueryId, Joint>,
     /// The halves' query ids, mapped to ours.
     pub(crate) inner: BTreeMap<(Family, QueryId), QueryId>,
+    /// Halves' parts of commands the other half refused: their results are dropped. Each
+    /// entry leaves when its lookup ends (every lookup does).
+    pub(crate) abandoned: BTreeSet<(Family, QueryId)>,
     /// Halves whose bootstrap has ended since the last [`bootstrap`](Self::bootstrap).
     pub(crate) bootstrapped: [bool; 2],
     events: VecDeque<DhtEvent>,
@@ -73,6 +76,7 @@ impl DualStackNode {
             halves: [four, six],
             joints: BTreeMap::new(),
             inner: BTreeMap::new(),
+            abandoned: BTreeSet::new(),
             bootstrapped: [false; 2],
             events: VecDeque::new(),
             next_query: 1,
@@ -159,7 +163,16 @@ impl DualStackNode {
                     self.inner.insert((family, inner), query);
                 }
                 Err(e) => {
-                    self.inner.retain(|_, ours| *ours != query);
+                    let parts: Vec<(Family, QueryId)> = self
+                        .inner
+                        .iter()
+                        .filter(|(_, ours)| **ours == query)
+                        .map(|(part, _)| *part)
+                        .collect();
+                    for part in parts {
+                        self.inner.remove(&part);
+                        self.abandoned.insert(part);
+                    }
                     self.pump();
                     return Err(e);
                 }
@@ -229,6 +242,9 @@ impl DualStackNode {
     }
 
     fn part_done(&mut self, family: Family, mut result: LookupResult, outcome: Outcome) {
+        if self.abandoned.remove(&(family, result.query)) {
+            return;
+        }
         let Some(query) = self.inner.remove(&(family, result.query)) else {
             // A half's own repeat of a kept item or announce (`keep_item`): reported as it
             // is, one event per family, under a query id of ours.

@@ -57,6 +57,7 @@ impl DualStackNode {
     /// repeats are reported by that family, under query ids of their own.
     pub fn keep_item(&mut self, now: Instant, item: Item) -> Result<(QueryId, NodeId), KeepError> {
         let target = item_target(&item);
+        self.room_on_both(&target)?;
         let mut accepted = 0;
         let query = self.try_joint(|half| {
             let kept = half.keep_item(now, item.clone()).map(|(q, _)| q);
@@ -76,6 +77,7 @@ impl DualStackNode {
         info_hash: NodeId,
         port: u16,
     ) -> Result<QueryId, KeepError> {
+        self.room_on_both(&info_hash)?;
         let mut accepted = 0;
         let query = self.try_joint(|half| {
             let kept = half.keep_announced(now, info_hash, port);
@@ -84,6 +86,14 @@ impl DualStackNode {
         });
         self.undo_half_keep(query.is_err() && accepted == 1, &info_hash);
         query
+    }
+
+    /// Both halves can keep one more target (their `max_kept` may differ), so that a keep is
+    /// refused before either half starts anything.
+    fn room_on_both(&self, target: &NodeId) -> Result<(), KeepError> {
+        self.halves
+            .iter()
+            .try_for_each(|half| half.room_for(target))
     }
 
     /// The IPv4 half kept `target` and the IPv6 half refused (it keeps as many as it may
@@ -114,18 +124,24 @@ impl DualStackNode {
         }
     }
 
-    /// Joins again from a saved state: both halves take its id (BEP 32's shared id) and the
-    /// nodes of their family, and bootstrap through them and the `extra` addresses of their
-    /// family. One [`DhtEvent::Bootstrapped`](crate::dht::DhtEvent::Bootstrapped) follows.
+    /// Joins again from a saved state: the halves take its id (BEP 32's shared id; an IPv6
+    /// half configured with an id of its own keeps it) and the nodes of their family, and
+    /// bootstrap through them and the `extra` addresses of their family. One
+    /// [`DhtEvent::Bootstrapped`](crate::dht::DhtEvent::Bootstrapped) follows.
     pub fn restore(&mut self, now: Instant, state: &SavedState, extra: &[SocketAddr]) {
         self.bootstrapped = [false; 2];
+        let own_v6 = self.halves[V6].id() != self.halves[V4].id();
         for family in [V4, V6] {
             let mine: Vec<SocketAddr> = extra
                 .iter()
                 .copied()
                 .filter(|a| a.is_ipv4() == (family == V4))
                 .collect();
-            self.halves[family].restore(now, state, &mine);
+            let mut state = state.clone();
+            if family == V6 && own_v6 {
+                state.id = self.halves[V6].id();
+            }
+            self.halves[family].restore(now, &state, &mine);
         }
         self.pump();
     }

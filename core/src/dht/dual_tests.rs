@@ -424,4 +424,60 @@ fn kept_items_repeat_in_both_families() {
     assert!(stored.iter().all(|(_, n)| *n > 0), "{stored:?}");
     assert!(net.command(27, |h, _| dual_host(h).stop_keeping(&target)));
     assert!(!net.command(27, |h, _| dual_host(h).stop_keeping(&target)));
+    let node = dual_host(&mut net.nodes[27]);
+    assert_eq!((node.v4().kept().count(), node.v6().kept().count()), (0, 0));
+    // Stopped in both families: another hour brings no repeat.
+    net.run_for(Duration::from_secs(61 * 60));
+    let repeats = net.events[27]
+        .iter()
+        .filter(|e| matches!(e, DhtEvent::ItemStored { .. }))
+        .count();
+    assert_eq!(repeats, 3);
+}
+
+#[test]
+fn a_keep_one_half_has_no_room_for_starts_nothing() {
+    use crate::dht::item::Item;
+    use crate::dht::republish::{KeepError, RepublishConfig};
+    let mut four = DhtConfig::new(v4(0));
+    four.republish = RepublishConfig {
+        max_kept: 2,
+        ..RepublishConfig::default()
+    };
+    let mut six = DhtConfig::new(v6(0));
+    six.republish = RepublishConfig {
+        max_kept: 1,
+        ..RepublishConfig::default()
+    };
+    let mut node = DualStackNode::new(four, six, rng(1), rng(2));
+    let now = Instant::ZERO;
+    // A contact in each family, so that anything started would send a query.
+    for (from, to) in [(v4(1), v4(0)), (v6(1), v6(0))] {
+        let ping = query_bytes(NodeId::random(&mut *rng(5)), Method::Ping, None, false);
+        deliver(&mut node, now, from, to, &ping);
+    }
+    node.keep_announced(now, NodeId([1; 20]), 1)
+        .expect("room on both");
+    drain(&mut node);
+    while node.poll_event().is_some() {}
+    let refused = node.keep_item(now, Item::Immutable(b"1:a".to_vec()));
+    assert_eq!(refused, Err(KeepError::Full));
+    assert_eq!(
+        node.keep_announced(now, NodeId([2; 20]), 1),
+        Err(KeepError::Full)
+    );
+    assert!(drain(&mut node).is_empty(), "nothing sent");
+    assert!(node.poll_event().is_none(), "nothing reported");
+    assert_eq!((node.v4().kept().count(), node.v6().kept().count()), (1, 1));
+}
+
+#[test]
+fn an_ipv6_id_of_its_own_survives_save_and_restore() {
+    let mut six = DhtConfig::new(v6(0));
+    six.id = Some(NodeId([6; 20]));
+    let mut node = DualStackNode::new(DhtConfig::new(v4(0)), six, rng(1), rng(2));
+    let state = node.save(Instant::ZERO);
+    node.restore(Instant::ZERO, &state, &[]);
+    assert_eq!(node.v4().id(), state.id);
+    assert_eq!(node.v6().id(), NodeId([6; 20]));
 }

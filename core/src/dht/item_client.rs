@@ -74,6 +74,7 @@ impl DhtNode {
         cas: Option<i64>,
     ) -> Result<(QueryId, NodeId), ItemError> {
         check_mutable(&item)?;
+        self.refresh_kept(&item);
         let target = item.target();
         Ok((
             self.start_put(now, target, Item::Mutable(item), cas),

@@ -9,7 +9,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::dht::id::NodeId;
-use crate::dht::item::{Item, ItemError, check_value};
+use crate::dht::item::{Item, ItemError, MutableItem, check_value};
 use crate::dht::item_client::{check_mutable, item_target};
 use crate::dht::lookup::QueryId;
 use crate::dht::node::DhtNode;
@@ -45,6 +45,8 @@ pub enum KeepError {
     Item(ItemError),
     /// [`RepublishConfig::max_kept`] targets are kept already.
     Full,
+    /// A newer `seq` of this mutable item is kept already.
+    StaleSeq,
 }
 
 impl fmt::Display for KeepError {
@@ -52,6 +54,7 @@ impl fmt::Display for KeepError {
         match self {
             KeepError::Item(e) => write!(f, "{e}"),
             KeepError::Full => write!(f, "too many items and announces kept"),
+            KeepError::StaleSeq => write!(f, "a newer seq of this item is kept already"),
         }
     }
 }
@@ -77,10 +80,24 @@ struct Kept {
     next: Instant,
 }
 
+/// The shortest period between repeats, whatever the configuration says: a repeat starts a
+/// lookup, and a zero period would start one at every timeout.
+const MIN_PERIOD: Duration = Duration::from_secs(60);
+
 /// Kept items and announces by target.
 #[derive(Default)]
 pub(crate) struct Republisher {
     kept: BTreeMap<NodeId, Kept>,
+}
+
+impl RepublishConfig {
+    fn period(&self, job: &Job) -> Duration {
+        match job {
+            Job::Item(_) => self.item_every,
+            Job::Announce { .. } => self.announce_every,
+        }
+        .max(MIN_PERIOD)
+    }
 }
 
 impl Republisher {
@@ -94,7 +111,9 @@ impl DhtNode {
     /// Puts `item` now ([`put_immutable`](Self::put_immutable) /
     /// [`put_mutable`](Self::put_mutable)) and again every [`RepublishConfig::item_every`]
     /// until [`stop_keeping`](Self::stop_keeping).
-    /// Keeping a mutable item of the same target again (a higher `seq`) replaces it. Every put
+    /// Keeping a mutable item of the same target again replaces it (a lower `seq` than the
+    /// kept one is refused, [`KeepError::StaleSeq`]); so does a plain `put_mutable` of a
+    /// newer `seq`, so the repeats never put an outdated version. Every put
     /// ends with a [`DhtEvent::ItemStored`](crate::dht::DhtEvent::ItemStored); the repeats carry
     /// query ids of their own.
     pub fn keep_item(&mut self, now: Instant, item: Item) -> Result<(QueryId, NodeId), KeepError> {
@@ -104,12 +123,17 @@ impl DhtNode {
         }
         let target = item_target(&item);
         self.room_for(&target)?;
+        if let (Item::Mutable(new), Some(old)) = (&item, self.kept_mutable(&target)) {
+            if new.seq < old.seq {
+                return Err(KeepError::StaleSeq);
+            }
+        }
         let started = match item.clone() {
             Item::Immutable(value) => self.put_immutable(now, value)?,
             Item::Mutable(m) => self.put_mutable(now, m, None)?,
         };
-        let next = now + self.config.republish.item_every;
         let job = Job::Item(item);
+        let next = now + self.config.republish.period(&job);
         self.republisher.kept.insert(target, Kept { job, next });
         Ok(started)
     }
@@ -125,8 +149,8 @@ impl DhtNode {
     ) -> Result<QueryId, KeepError> {
         self.room_for(&info_hash)?;
         let query = self.announce(now, info_hash, port);
-        let next = now + self.config.republish.announce_every;
         let job = Job::Announce { port };
+        let next = now + self.config.republish.period(&job);
         self.republisher.kept.insert(info_hash, Kept { job, next });
         Ok(query)
     }
@@ -142,7 +166,29 @@ impl DhtNode {
         self.republisher.kept.keys()
     }
 
-    fn room_for(&self, target: &NodeId) -> Result<(), KeepError> {
+    /// The kept mutable item of `target`, if one is kept.
+    fn kept_mutable(&self, target: &NodeId) -> Option<&MutableItem> {
+        match self.republisher.kept.get(target).map(|k| &k.job) {
+            Some(Job::Item(Item::Mutable(m))) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// A mutable item is being put: when its target is kept with an older `seq`, the repeats
+    /// put this one from now on (on the same schedule).
+    pub(crate) fn refresh_kept(&mut self, item: &MutableItem) {
+        let target = item.target();
+        if self
+            .kept_mutable(&target)
+            .is_some_and(|old| old.seq < item.seq)
+        {
+            if let Some(kept) = self.republisher.kept.get_mut(&target) {
+                kept.job = Job::Item(Item::Mutable(item.clone()));
+            }
+        }
+    }
+
+    pub(crate) fn room_for(&self, target: &NodeId) -> Result<(), KeepError> {
         let kept = &self.republisher.kept;
         if kept.contains_key(target) || kept.len() < self.config.republish.max_kept {
             Ok(())
@@ -166,11 +212,7 @@ impl DhtNode {
                 continue;
             };
             let job = kept.job.clone();
-            kept.next = now
-                + match job {
-                    Job::Item(_) => config.item_every,
-                    Job::Announce { .. } => config.announce_every,
-                };
+            kept.next = now + config.period(&job);
             match job {
                 Job::Item(item) => {
                     self.start_put(now, target, item, None);

@@ -7,9 +7,12 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::{KeepError, RepublishConfig};
+use crate::dht::item::MutableItem;
 use crate::dht::item::{Item, ItemError, immutable_target};
 use crate::dht::mem_net::MemNet;
 use crate::dht::{DhtConfig, DhtEvent, DhtNode, NodeId};
+use crate::io::Machine;
+use crate::time::Instant;
 
 fn addr(i: usize) -> SocketAddr {
     SocketAddr::from(([100, 64, 1, i as u8 + 1], 6881))
@@ -136,4 +139,58 @@ fn kept_items_and_announces_outlive_expiry_until_stopped() {
     );
     assert_eq!(get(&mut net, 9, target), None);
     assert!(peers(&mut net, 9, info_hash).is_empty());
+}
+
+/// A node with no contacts: every put ends at once, which is all these checks need.
+fn lone(republish: RepublishConfig) -> DhtNode {
+    let mut config = DhtConfig::new(addr(0));
+    config.republish = republish;
+    DhtNode::new(config, Box::new(ChaCha20Rng::seed_from_u64(3)))
+}
+
+#[test]
+fn the_next_repeat_is_a_timer_and_a_zero_period_does_not_spin() {
+    let t0 = Instant::from_millis(1_000);
+    let mut node = lone(RepublishConfig {
+        announce_every: Duration::from_secs(150),
+        ..RepublishConfig::default()
+    });
+    node.keep_announced(t0, NodeId([1; 20]), 1).expect("kept");
+    // Not left to the once-a-minute housekeeping: the repeat is a timer of its own.
+    assert!(node.poll_timeout() <= Some(t0 + Duration::from_secs(150)));
+
+    let mut zero = lone(RepublishConfig {
+        item_every: Duration::ZERO,
+        announce_every: Duration::ZERO,
+        max_kept: 4,
+    });
+    zero.keep_item(t0, Item::Immutable(b"1:z".to_vec()))
+        .expect("kept");
+    zero.handle_timeout(t0);
+    assert!(zero.poll_timeout() > Some(t0), "{:?}", zero.poll_timeout());
+    let t1 = t0 + MIN(1);
+    zero.handle_timeout(t1);
+    assert!(zero.poll_timeout() > Some(t1));
+}
+
+#[test]
+fn a_kept_mutable_item_follows_newer_puts_and_refuses_older_ones() {
+    let t0 = Instant::from_millis(1_000);
+    let mut node = lone(RepublishConfig::default());
+    let item = |seq: i64| {
+        MutableItem::sign_with_seed(&[9; 32], b"", seq, format!("1:{seq}").into_bytes())
+            .expect("item")
+    };
+    let target = item(2).target();
+    node.keep_item(t0, Item::Mutable(item(2))).expect("kept");
+    assert_eq!(
+        node.keep_item(t0, Item::Mutable(item(1))),
+        Err(KeepError::StaleSeq)
+    );
+    assert_eq!(node.kept_mutable(&target).map(|m| m.seq), Some(2));
+    // A plain put of a newer seq becomes what the repeats put; an older one does not.
+    node.put_mutable(t0, item(3), None).expect("put");
+    assert_eq!(node.kept_mutable(&target).map(|m| m.seq), Some(3));
+    node.put_mutable(t0, item(2), None).expect("put");
+    assert_eq!(node.kept_mutable(&target).map(|m| m.seq), Some(3));
 }
