@@ -57,15 +57,10 @@ impl DualStackNode {
     /// repeats are reported by that family, under query ids of their own.
     pub fn keep_item(&mut self, now: Instant, item: Item) -> Result<(QueryId, NodeId), KeepError> {
         let target = item_target(&item);
-        self.room_on_both(&target)?;
-        let mut accepted = 0;
-        let query = self.try_joint(|half| {
-            let kept = half.keep_item(now, item.clone()).map(|(q, _)| q);
-            accepted += usize::from(kept.is_ok());
-            kept
-        });
-        self.undo_half_keep(query.is_err() && accepted == 1, &target);
-        Ok((query?, target))
+        let query = self.keep_on_both(&target, |half| {
+            half.keep_item(now, item.clone()).map(|(q, _)| q)
+        })?;
+        Ok((query, target))
     }
 
     /// [`DhtNode::keep_announced`](crate::dht::DhtNode::keep_announced) in both families: the
@@ -77,31 +72,30 @@ impl DualStackNode {
         info_hash: NodeId,
         port: u16,
     ) -> Result<QueryId, KeepError> {
-        self.room_on_both(&info_hash)?;
+        self.keep_on_both(&info_hash, |half| half.keep_announced(now, info_hash, port))
+    }
+
+    /// Starts a keep of `target` on both halves. Both must have room first (their `max_kept`
+    /// may differ), so that a keep is refused before either half starts anything; should the
+    /// IPv6 half still refuse after the IPv4 half kept it, the IPv4 half stops too.
+    fn keep_on_both(
+        &mut self,
+        target: &NodeId,
+        mut keep: impl FnMut(&mut crate::dht::DhtNode) -> Result<QueryId, KeepError>,
+    ) -> Result<QueryId, KeepError> {
+        for half in &self.halves {
+            half.room_for(target)?;
+        }
         let mut accepted = 0;
         let query = self.try_joint(|half| {
-            let kept = half.keep_announced(now, info_hash, port);
+            let kept = keep(half);
             accepted += usize::from(kept.is_ok());
             kept
         });
-        self.undo_half_keep(query.is_err() && accepted == 1, &info_hash);
-        query
-    }
-
-    /// Both halves can keep one more target (their `max_kept` may differ), so that a keep is
-    /// refused before either half starts anything.
-    fn room_on_both(&self, target: &NodeId) -> Result<(), KeepError> {
-        self.halves
-            .iter()
-            .try_for_each(|half| half.room_for(target))
-    }
-
-    /// The IPv4 half kept `target` and the IPv6 half refused (it keeps as many as it may
-    /// already): the command failed, so the IPv4 half stops too.
-    fn undo_half_keep(&mut self, undo: bool, target: &NodeId) {
-        if undo {
+        if query.is_err() && accepted == 1 {
             self.halves[V4].stop_keeping(target);
         }
+        query
     }
 
     /// Stops the repeats of `target` in both families; false if neither kept it.

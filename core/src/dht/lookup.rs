@@ -474,16 +474,21 @@ mod tests {
         None
     }
 
-    #[test]
-    fn asks_alpha_of_k_closest_and_finishes_when_they_answered() {
-        let own = NodeId([0xff; 20]);
-        let mut l = Lookup::new(
-            QueryId(1),
+    /// A user's find_node lookup of the all-zero id, started at time zero.
+    fn find_zero(query: u64) -> Lookup {
+        Lookup::new(
+            QueryId(query),
             NodeId([0; 20]),
             LookupKind::FindNode,
             Origin::User,
             Instant::ZERO,
-        );
+        )
+    }
+
+    #[test]
+    fn asks_alpha_of_k_closest_and_finishes_when_they_answered() {
+        let own = NodeId([0xff; 20]);
+        let mut l = find_zero(1);
         let nodes: Vec<NodeInfo> = (1..=20).rev().map(node).collect();
         l.add(&own, &nodes, 1, 12);
         assert_eq!(l.candidates.len(), 12);
@@ -532,13 +537,7 @@ mod tests {
         assert!(!l.finished(4));
         assert_eq!(l.candidates[0].hop, 2);
         // Answers that bring nothing closer: after alpha of them, all of the k closest at once.
-        let mut w = Lookup::new(
-            QueryId(2),
-            NodeId([0; 20]),
-            LookupKind::FindNode,
-            Origin::User,
-            Instant::ZERO,
-        );
+        let mut w = find_zero(2);
         w.absorb(&own, &nodes, 1, 12);
         assert_eq!(w.fruitless, 0);
         assert_eq!(w.next(3, 8, none).len(), 3);
@@ -554,13 +553,7 @@ mod tests {
     #[test]
     fn prefers_fast_nodes_of_similar_progress_never_farther_ones() {
         let own = NodeId([0xff; 20]);
-        let mut l = Lookup::new(
-            QueryId(1),
-            NodeId([0; 20]),
-            LookupKind::FindNode,
-            Origin::User,
-            Instant::ZERO,
-        );
+        let mut l = find_zero(1);
         // 0x04..=0x07 share the closest bucket around the target; 0x08 is one bit farther
         // (within the slack), 0x10 two bits (outside it).
         let nodes: Vec<NodeInfo> = [4u8, 5, 6, 7, 8, 0x10].into_iter().map(node).collect();
@@ -591,13 +584,7 @@ mod tests {
     #[test]
     fn requests_pushed_out_of_the_k_closest_free_their_slots() {
         let own = NodeId([0xff; 20]);
-        let mut l = Lookup::new(
-            QueryId(1),
-            NodeId([0; 20]),
-            LookupKind::FindNode,
-            Origin::User,
-            Instant::ZERO,
-        );
+        let mut l = find_zero(1);
         let far: Vec<NodeInfo> = (0x40..0x48).map(node).collect();
         l.add(&own, &far, 1, 32);
         assert_eq!(l.next(3, 4, none), vec![0, 1, 2]);
