@@ -64,6 +64,12 @@ impl NodeId {
         index < ID_BITS && self.0[index / 8] & (0x80 >> (index % 8)) != 0
     }
 
+    /// `count` bits (at most 32) from bit `from` on, most significant first, as an integer;
+    /// bits past the end of the id read as 0.
+    pub fn bits(&self, from: usize, count: usize) -> u32 {
+        (0..count.min(32)).fold(0, |acc, j| (acc << 1) | u32::from(self.bit(from + j)))
+    }
+
     /// A random id sharing exactly `prefix_len` leading bits with `self` (any id when
     /// `prefix_len` is 160 or more returns `self`): a target inside bucket `prefix_len`.
     pub fn random_in_bucket(

@@ -7,6 +7,9 @@ use crate::dht::id::{Distance, ID_BITS, NodeId, bep42_verify};
 use crate::dht::krpc::NodeInfo;
 use crate::time::Instant;
 
+/// At most 2^10 slots per bucket (see `RoutingTable::slot_bits`).
+const SLOT_BITS_MAX: u32 = 10;
+
 /// Knobs of the routing table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoutingConfig {
@@ -260,12 +263,31 @@ impl RoutingTable {
                     return Insert::Added;
                 }
             }
+            // A full bucket keeps its nodes spread over its range (see `spread_victim`): a
+            // node of an empty slot takes the place of the worst node of a crowded one,
+            // which waits in the replacement cache.
+            let victim = if last {
+                None
+            } else {
+                self.spread_victim(now, i, Some(&info.id))
+            };
+            let bucket = &mut self.buckets[i];
+            let queued = match victim {
+                Some(at) => {
+                    bucket.last_changed = now;
+                    core::mem::replace(&mut bucket.nodes[at], Entry::new(info)).info
+                }
+                None => info,
+            };
             // `replacements = 0` keeps no cache (and must not remove from an empty one).
-            if config.replacements > 0 && !bucket.replacements.contains(&info) {
+            if config.replacements > 0 && !bucket.replacements.contains(&queued) {
                 if bucket.replacements.len() >= config.replacements {
                     bucket.replacements.remove(0);
                 }
-                bucket.replacements.push(info);
+                bucket.replacements.push(queued);
+            }
+            if victim.is_some() {
+                return Insert::Added;
             }
             let mut to_ping = Vec::new();
             for entry in &mut bucket.nodes {
@@ -316,12 +338,17 @@ impl RoutingTable {
         }
         // Buckets no longer last keep only nodes of their own prefix length; any over the
         // capacity wait with the replacements.
+        // The nodes of crowded slots go first, so the bucket stays spread over its range.
         for i in first..self.buckets.len() {
             let room = self.capacity(i);
             let keep = self.config.replacements;
-            let bucket = &mut self.buckets[i];
-            while bucket.nodes.len() > room {
-                if let Some(entry) = bucket.nodes.pop().filter(|_| keep > 0) {
+            while self.buckets[i].nodes.len() > room {
+                let at = self
+                    .spread_victim(now, i, None)
+                    .unwrap_or(self.buckets[i].nodes.len() - 1);
+                let bucket = &mut self.buckets[i];
+                let entry = bucket.nodes.remove(at);
+                if keep > 0 {
                     if bucket.replacements.len() >= keep {
                         bucket.replacements.remove(0);
                     }
@@ -340,11 +367,72 @@ impl RoutingTable {
         }
         let i = self.index(&info.id);
         let room = self.capacity(i);
+        // Hearsay fills a bucket only where it is thin: answers to one lookup name nodes
+        // clustered around its target, which would fill a wide bucket with one corner of
+        // its range.
+        let last = i == self.buckets.len() - 1;
+        if !last && self.slot_taken(i, &info.id) {
+            return;
+        }
         let bucket = &mut self.buckets[i];
         if bucket.nodes.len() < room && !bucket.nodes.iter().any(|e| e.info.id == info.id) {
             bucket.nodes.push(Entry::new(info));
             bucket.last_changed = now;
         }
+    }
+
+    /// The slot of an id in bucket `i` is the floor(log2(capacity)) bits after the bit that
+    /// makes the bucket (at most 10), so a full bucket spread one node per slot has a node
+    /// sharing that many more bits with any target in its range. A bucket filled from the
+    /// answers to one lookup (a refresh) instead clusters around that lookup's target, and
+    /// its nearest node to another target shares few bits with it: a lookup starting there
+    /// needs an extra hop. (libtorrent keeps its buckets spread the same way.)
+    fn slot_bits(&self, i: usize) -> usize {
+        let capacity = self.capacity(i).max(1);
+        (usize::BITS - 1 - capacity.leading_zeros()).min(SLOT_BITS_MAX) as usize
+    }
+
+    /// Whether a node of bucket `i` (not the last) is in the slot of `id`.
+    fn slot_taken(&self, i: usize, id: &NodeId) -> bool {
+        let bits = self.slot_bits(i);
+        let slot = id.bits(i + 1, bits);
+        self.buckets[i]
+            .nodes
+            .iter()
+            .any(|e| e.info.id.bits(i + 1, bits) == slot)
+    }
+
+    /// In bucket `i`, the node to give up so the bucket stays spread: among nodes sharing
+    /// their slot with another, the one that failed most, then a questionable one before a
+    /// good one, then the slowest (never measured counts as slowest). With `newcomer`, only
+    /// if its slot is empty (a node in an occupied slot adds no reach).
+    fn spread_victim(&self, now: Instant, i: usize, newcomer: Option<&NodeId>) -> Option<usize> {
+        let bucket = &self.buckets[i];
+        let bits = self.slot_bits(i);
+        let slot = |id: &NodeId| id.bits(i + 1, bits) as usize;
+        let mut counts = [0u8; 1 << SLOT_BITS_MAX];
+        if let Some(id) = newcomer {
+            // The common case (a full bucket hears from a node it has a neighbour of)
+            // returns before anything is counted.
+            let wanted = slot(id);
+            if bucket.nodes.iter().any(|e| slot(&e.info.id) == wanted) {
+                return None;
+            }
+        }
+        let slots: Vec<usize> = bucket.nodes.iter().map(|e| slot(&e.info.id)).collect();
+        for &s in &slots {
+            counts[s] = counts[s].saturating_add(1);
+        }
+        (0..bucket.nodes.len())
+            .filter(|&a| counts[slots[a]] > 1)
+            .max_by_key(|&a| {
+                let e = &bucket.nodes[a];
+                (
+                    e.failures,
+                    e.state(now, &self.config) != NodeState::Good,
+                    e.srtt.unwrap_or(Duration::MAX),
+                )
+            })
     }
 
     /// `info` answered a query of ours after `rtt`: it is good, and inserted if new.
@@ -565,6 +653,82 @@ mod tests {
         for (i, bucket) in table.buckets.iter().enumerate() {
             assert!(bucket.nodes.len() <= table.capacity(i), "bucket {i}");
         }
+    }
+
+    #[test]
+    fn a_full_bucket_stays_spread_over_its_range() {
+        // Plain buckets of 8: a bucket's slots are the 3 bits after the bit that makes it.
+        let config = RoutingConfig {
+            wide_far_buckets: false,
+            ..RoutingConfig::default()
+        };
+        let own = NodeId([0; 20]);
+        let now = Instant::ZERO;
+        let mut table = RoutingTable::new(own, config, now);
+        // Bucket 0 (first bit 1), slot in bits 1-3.
+        let far = |slot: u8, n: u8| {
+            let mut id = [0u8; 20];
+            id[0] = 0x80 | (slot << 4);
+            id[19] = n;
+            NodeId(id)
+        };
+        let mut near = [0u8; 20];
+        near[19] = 1;
+        table.on_response(now, node(NodeId(near), 99), None);
+        // Slots 0-6 taken, slot 0 twice; the second of slot 0 is the slowest node.
+        let ms = Duration::from_millis;
+        table.on_response(now, node(far(0, 0), 0), Some(ms(300)));
+        for slot in 0..7 {
+            table.on_response(now, node(far(slot, 1), u16::from(slot) + 1), Some(ms(40)));
+        }
+        assert!(table.bucket_count() >= 2);
+        assert_eq!(table.buckets[0].nodes.len(), 8);
+        // A node of slot 1 adds no reach: it only waits as a candidate.
+        assert_eq!(
+            table.on_response(now, node(far(1, 2), 20), None),
+            Insert::Full
+        );
+        assert!(table.get(&far(1, 2)).is_none());
+        // A node of the empty slot 7 takes the place of the slower node of crowded slot 0.
+        assert_eq!(
+            table.on_response(now, node(far(7, 2), 30), None),
+            Insert::Added
+        );
+        assert!(table.get(&far(7, 2)).is_some());
+        assert!(table.get(&far(0, 0)).is_none());
+        assert!(table.get(&far(0, 1)).is_some());
+        // The displaced node waits in the replacement cache: when a node goes bad, the
+        // newest candidate takes its slot.
+        table.on_failure(now, &far(3, 1));
+        table.on_failure(now, &far(3, 1));
+        assert!(table.get(&far(0, 0)).is_some());
+        assert!(table.get(&far(3, 1)).is_none());
+
+        // Hearsay fills a bucket that is not the last only where its slot is empty.
+        let mut table = RoutingTable::new(own, RoutingConfig::default(), now);
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        for n in 0..129u16 {
+            table.on_response(
+                now,
+                node(own.random_in_bucket(1 + usize::from(n % 6), &mut rng), n),
+                None,
+            );
+        }
+        assert!(table.bucket_count() >= 2);
+        assert!(table.buckets[0].nodes.is_empty());
+        // Bucket 0 holds 128: its slots are bits 1-7.
+        let wide = |slot: u8, n: u8| {
+            let mut id = [0u8; 20];
+            id[0] = 0x80 | slot;
+            id[19] = n;
+            NodeId(id)
+        };
+        table.heard_about(now, node(wide(5, 0), 500));
+        table.heard_about(now, node(wide(5, 1), 501));
+        table.heard_about(now, node(wide(6, 0), 502));
+        assert!(table.get(&wide(5, 0)).is_some());
+        assert!(table.get(&wide(5, 1)).is_none());
+        assert!(table.get(&wide(6, 0)).is_some());
     }
 
     #[test]
