@@ -134,8 +134,9 @@ fn churn_success_holds_across_seeds() {
 }
 
 /// `RoutingConfig::bucket_factor`: buckets of 32 instead of 8 let every node name nodes nearer
-/// a target, so lookups take fewer hops. Seed 3 at 2,000 nodes measures 2.35 hops and a mean
-/// table of 164 with factor 1, 2.13 hops and 202 with factor 4 (20,000 nodes: docs/dht.md).
+/// a target, so lookups take fewer hops. Seed 3 at 2,000 nodes measures 2.06 hops and a mean
+/// table of 233 with factor 1, 1.97 hops and 257 with factor 4 (20,000 nodes: docs/dht.md;
+/// before the wide far buckets were filled across their range, 2.35 / 164 and 2.13 / 202).
 #[test]
 fn larger_buckets_shorten_lookups() {
     let plain = run(
@@ -161,7 +162,7 @@ fn larger_buckets_shorten_lookups() {
         quad.table_mean
     );
     assert!(
-        quad.hops_mean + 0.1 < plain.hops_mean,
+        quad.hops_mean + 0.05 < plain.hops_mean,
         "hops {} / {}",
         plain.hops_mean,
         quad.hops_mean

@@ -67,7 +67,33 @@ impl NodeId {
     /// `count` bits (at most 32) from bit `from` on, most significant first, as an integer;
     /// bits past the end of the id read as 0.
     pub fn bits(&self, from: usize, count: usize) -> u32 {
-        (0..count.min(32)).fold(0, |acc, j| (acc << 1) | u32::from(self.bit(from + j)))
+        let count = count.min(32);
+        if count == 0 {
+            return 0;
+        }
+        // Five bytes from the one holding bit `from` cover any 32 bits starting in it.
+        let first = from / 8;
+        let window = (0..5).fold(0u64, |acc, j| {
+            (acc << 8) | u64::from(self.0.get(first + j).copied().unwrap_or(0))
+        });
+        let shift = 40 - from % 8 - count;
+        ((window >> shift) & ((1u64 << count) - 1)) as u32
+    }
+
+    /// This id with the `count` bits (at most 32) from bit `from` on replaced by the low
+    /// `count` bits of `value`, most significant first; bits past the end are ignored.
+    pub fn with_bits(mut self, from: usize, count: usize, value: u32) -> NodeId {
+        let count = count.min(32);
+        for j in (0..count).filter(|j| from + j < ID_BITS) {
+            let at = from + j;
+            let mask = 0x80u8 >> (at % 8);
+            if (value >> (count - 1 - j)) & 1 == 1 {
+                self.0[at / 8] |= mask;
+            } else {
+                self.0[at / 8] &= !mask;
+            }
+        }
+        self
     }
 
     /// A random id sharing exactly `prefix_len` leading bits with `self` (any id when
@@ -202,6 +228,29 @@ mod tests {
             *o = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).unwrap();
         }
         NodeId(out)
+    }
+
+    #[test]
+    fn bits_read_and_write_runs_of_bits() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        for _ in 0..50 {
+            let id = NodeId::random(&mut rng);
+            for from in (0..170).step_by(7) {
+                for count in 0..=33 {
+                    let want = (0..count.min(32))
+                        .fold(0u32, |acc, j| (acc << 1) | u32::from(id.bit(from + j)));
+                    assert_eq!(id.bits(from, count), want, "from {from} count {count}");
+                }
+            }
+        }
+        let id = NodeId([0; 20]).with_bits(5, 7, 0b101_1011);
+        assert_eq!(id.bits(5, 7), 0b101_1011);
+        assert_eq!(id.bits(0, 5), 0);
+        assert_eq!(id.bits(12, 20), 0);
+        let ones = NodeId([0xff; 20]).with_bits(158, 4, 0);
+        assert_eq!(ones.0[19], 0xfc);
+        assert_eq!(ones.bits(152, 8), 0xfc);
+        assert_eq!(ones.bits(150, 8), 0xff);
     }
 
     /// BEP 42's table: IP, rand, example node id.

@@ -18,6 +18,7 @@ pub mod bencode;
 pub mod dual;
 mod dual_items;
 pub mod external_ip;
+mod fill;
 pub mod id;
 pub mod item;
 mod item_client;

@@ -239,6 +239,8 @@ pub(crate) enum Purpose {
     Ping(QueryId),
     /// A liveness check of a questionable routing-table node.
     Liveness,
+    /// A `find_node` that fills a part of a wide bucket (`fill.rs`).
+    Fill,
 }
 
 pub(crate) struct Pending {
@@ -529,7 +531,13 @@ impl DhtNode {
                     }
                 }
             }
-            (Origin::Refresh, _, _) => {}
+            // The last refresh lookup of a round has split the table as deep as it goes:
+            // now the wide buckets' thin parts can be told apart.
+            (Origin::Refresh, _, _) => {
+                if !self.lookups.values().any(|l| l.origin == Origin::Refresh) {
+                    self.fill_wide_buckets(now);
+                }
+            }
             (Origin::User, LookupKind::Announce { .. }, Some((_, stored))) => {
                 self.push_event(DhtEvent::Announced { result, stored });
             }

@@ -514,3 +514,23 @@ fn saved_state_restores_and_rejoins() {
             .any(|e| matches!(e, DhtEvent::LookupDone(r) if r.query == q && r.closest.len() == 8))
     );
 }
+
+#[test]
+fn wide_buckets_fill_across_their_range_after_bootstrap() {
+    let mut net = network(600, 7);
+    net.bootstrap_all();
+    // The last node joined a network of 599: its bucket 0 (half of them, room for 128)
+    // is not the last bucket, and each of its 16 parts (ids sharing the next 4 bits) holds
+    // about 19 nodes of the network. The bootstrap and one refresh lookup alone reach a
+    // few parts; the fill queries reach nearly all.
+    let last = net.nodes.len() - 1;
+    let table = net.nodes[last].routing_table();
+    assert!(table.bucket_count() > 1);
+    let mut parts = [0usize; 16];
+    for id in table.bucket_ids(0) {
+        parts[id.bits(1, 4) as usize] += 1;
+    }
+    let reached = parts.iter().filter(|n| **n > 0).count();
+    assert!(reached >= 15, "{parts:?}");
+    assert!(table.bucket_ids(0).count() >= 64, "{parts:?}");
+}

@@ -266,7 +266,7 @@ impl RoutingTable {
             // A full bucket keeps its nodes spread over its range (see `spread_victim`): a
             // node of an empty slot takes the place of the worst node of a crowded one,
             // which waits in the replacement cache.
-            let victim = if last {
+            let victim = if last || !self.spread_kept(i) {
                 None
             } else {
                 self.spread_victim(now, i, Some(&info.id))
@@ -371,7 +371,7 @@ impl RoutingTable {
         // clustered around its target, which would fill a wide bucket with one corner of
         // its range.
         let last = i == self.buckets.len() - 1;
-        if !last && self.slot_taken(i, &info.id) {
+        if !last && self.spread_kept(i) && self.slot_taken(i, &info.id) {
             return;
         }
         let bucket = &mut self.buckets[i];
@@ -390,6 +390,14 @@ impl RoutingTable {
     fn slot_bits(&self, i: usize) -> usize {
         let capacity = self.capacity(i).max(1);
         (usize::BITS - 1 - capacity.leading_zeros()).min(SLOT_BITS_MAX) as usize
+    }
+
+    /// Whether bucket `i` is kept spread: only buckets wider than k, whose extra room is
+    /// there for reach. A bucket of k keeps BEP 5's rule that a good node is never
+    /// displaced: near our own id those are the nodes whose nearest neighbours we are, and
+    /// a lookup for a key next to them can find them only if their neighbours keep them.
+    fn spread_kept(&self, i: usize) -> bool {
+        self.capacity(i) > self.config.k
     }
 
     /// Whether a node of bucket `i` (not the last) is in the slot of `id`.
@@ -558,6 +566,11 @@ impl RoutingTable {
             .min()
     }
 
+    /// The ids in bucket `i`.
+    pub(crate) fn bucket_ids(&self, i: usize) -> impl Iterator<Item = &NodeId> {
+        self.buckets[i].nodes.iter().map(|e| &e.info.id)
+    }
+
     /// Every entry, bucket by bucket.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.buckets.iter().flat_map(|b| b.nodes.iter())
@@ -657,44 +670,57 @@ mod tests {
 
     #[test]
     fn a_full_bucket_stays_spread_over_its_range() {
-        // Plain buckets of 8: a bucket's slots are the 3 bits after the bit that makes it.
-        let config = RoutingConfig {
+        // Buckets of 16 (k = 8, factor 2): a bucket's slots are the 4 bits after the bit
+        // that makes it.
+        let wide = RoutingConfig {
+            wide_far_buckets: false,
+            bucket_factor: 2,
+            ..RoutingConfig::default()
+        };
+        let plain = RoutingConfig {
             wide_far_buckets: false,
             ..RoutingConfig::default()
         };
         let own = NodeId([0; 20]);
         let now = Instant::ZERO;
-        let mut table = RoutingTable::new(own, config, now);
-        // Bucket 0 (first bit 1), slot in bits 1-3.
+        let ms = Duration::from_millis;
+        // Bucket 0 (first bit 1), slot in bits 1-4.
         let far = |slot: u8, n: u8| {
             let mut id = [0u8; 20];
-            id[0] = 0x80 | (slot << 4);
+            id[0] = 0x80 | (slot << 3);
             id[19] = n;
             NodeId(id)
         };
         let mut near = [0u8; 20];
         near[19] = 1;
-        table.on_response(now, node(NodeId(near), 99), None);
-        // Slots 0-6 taken, slot 0 twice; the second of slot 0 is the slowest node.
-        let ms = Duration::from_millis;
-        table.on_response(now, node(far(0, 0), 0), Some(ms(300)));
-        for slot in 0..7 {
-            table.on_response(now, node(far(slot, 1), u16::from(slot) + 1), Some(ms(40)));
-        }
-        assert!(table.bucket_count() >= 2);
-        assert_eq!(table.buckets[0].nodes.len(), 8);
+        // Fills bucket 0 with one node per slot but the last (slots 0-14, `per_slot` slots
+        // apart), slot 0 twice; the second of slot 0 is the slowest node.
+        let filled = |config: RoutingConfig, per_slot: u8| {
+            let mut table = RoutingTable::new(own, config, now);
+            table.on_response(now, node(NodeId(near), 99), None);
+            table.on_response(now, node(far(0, 0), 0), Some(ms(300)));
+            let slots = (config.k * config.bucket_factor) as u8;
+            for n in 0..slots - 1 {
+                let slot = n * per_slot;
+                table.on_response(now, node(far(slot, 1), u16::from(n) + 1), Some(ms(40)));
+            }
+            assert!(table.bucket_count() >= 2);
+            assert_eq!(table.buckets[0].nodes.len(), table.capacity(0));
+            table
+        };
+        let mut table = filled(wide, 1);
         // A node of slot 1 adds no reach: it only waits as a candidate.
         assert_eq!(
             table.on_response(now, node(far(1, 2), 20), None),
             Insert::Full
         );
         assert!(table.get(&far(1, 2)).is_none());
-        // A node of the empty slot 7 takes the place of the slower node of crowded slot 0.
+        // A node of the empty slot 15 takes the place of the slower node of crowded slot 0.
         assert_eq!(
-            table.on_response(now, node(far(7, 2), 30), None),
+            table.on_response(now, node(far(15, 2), 30), None),
             Insert::Added
         );
-        assert!(table.get(&far(7, 2)).is_some());
+        assert!(table.get(&far(15, 2)).is_some());
         assert!(table.get(&far(0, 0)).is_none());
         assert!(table.get(&far(0, 1)).is_some());
         // The displaced node waits in the replacement cache: when a node goes bad, the
@@ -703,6 +729,13 @@ mod tests {
         table.on_failure(now, &far(3, 1));
         assert!(table.get(&far(0, 0)).is_some());
         assert!(table.get(&far(3, 1)).is_none());
+        // A bucket of k keeps BEP 5's rule: a good node is never displaced.
+        let mut table = filled(plain, 2);
+        assert_eq!(
+            table.on_response(now, node(far(15, 2), 30), None),
+            Insert::Full
+        );
+        assert!(table.get(&far(0, 0)).is_some());
 
         // Hearsay fills a bucket that is not the last only where its slot is empty.
         let mut table = RoutingTable::new(own, RoutingConfig::default(), now);

@@ -206,6 +206,14 @@ impl DhtNode {
         self.offer(now, info, Some(rtt), false);
         match pending.purpose {
             Purpose::Liveness => {}
+            Purpose::Fill => {
+                let learned = if self.config.local.is_ipv4() {
+                    &response.nodes
+                } else {
+                    &response.nodes6
+                };
+                self.heard_about(now, learned);
+            }
             Purpose::Ping(query) => self.push_event(DhtEvent::Pong {
                 query,
                 addr: from,
@@ -319,7 +327,7 @@ impl DhtNode {
             self.table.on_failure(now, &id);
         }
         match pending.purpose {
-            Purpose::Liveness => {}
+            Purpose::Liveness | Purpose::Fill => {}
             Purpose::Ping(query) => self.push_event(DhtEvent::Pong {
                 query,
                 addr: pending.addr,
