@@ -337,8 +337,8 @@ impl RoutingTable {
             }
         }
         // Buckets no longer last keep only nodes of their own prefix length; any over the
-        // capacity wait with the replacements.
-        // The nodes of crowded slots go first, so the bucket stays spread over its range.
+        // capacity wait with the replacements, nodes of crowded slots first, so what stays
+        // covers the bucket's range.
         for i in first..self.buckets.len() {
             let room = self.capacity(i);
             let keep = self.config.replacements;
@@ -694,7 +694,7 @@ mod tests {
         let mut near = [0u8; 20];
         near[19] = 1;
         // Fills bucket 0 with one node per slot but the last (slots 0-14, `per_slot` slots
-        // apart), slot 0 twice; the second of slot 0 is the slowest node.
+        // apart), slot 0 twice; the first of slot 0 is the slowest node.
         let filled = |config: RoutingConfig, per_slot: u8| {
             let mut table = RoutingTable::new(own, config, now);
             table.on_response(now, node(NodeId(near), 99), None);
