@@ -44,8 +44,9 @@ def main() -> int:
     # Guards, not issue 3's targets (medians of 200 ms are not met at this size with alpha 3
     # and k = 8 answers; docs/dht.md "100,000 nodes"): the levels measured with the wide
     # buckets spread and filled (get_peers p50 325 ms / p99 584 ms, result p99 886 ms,
-    # terminated p99 1347 ms, 3.48 hops, 19.1 queries) plus a margin, so that a change that
-    # slows lookups down fails here (without the fill: 3.92 hops, 21.6 queries).
+    # terminated p99 1347 ms, 3.48 hops, 19.1 queries, before displacement was limited to
+    # verified nodes, which costs ~0.1 hop at 20,000 nodes) plus a margin, so that a change
+    # that slows lookups down fails here (without the fill: 3.92 hops, 21.6 queries).
     for name, figure, limit in [
         ("get_peers first peers p50", peers["p50"], 400),
         ("get_peers first peers p99", peers["p99"], 800),
@@ -54,8 +55,8 @@ def main() -> int:
     ]:
         if figure > limit:
             failures.append(f"{name} {figure:.0f} ms > {limit} ms")
-    if report["hops_mean"] > 3.8:
-        failures.append(f"hops {report['hops_mean']:.2f} > 3.8")
+    if report["hops_mean"] > 3.85:
+        failures.append(f"hops {report['hops_mean']:.2f} > 3.85")
     if report["queries_per_lookup_mean"] > 22:
         failures.append(f"queries per lookup {report['queries_per_lookup_mean']:.1f} > 22")
     for failure in failures:

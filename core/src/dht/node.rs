@@ -274,6 +274,8 @@ pub struct DhtNode {
     pub(crate) stats: DhtStats,
     next_query: u64,
     next_housekeeping: Instant,
+    /// Fill queries (`fill.rs`) wait until then: at most one burst per refresh period.
+    pub(crate) next_fill: Instant,
 }
 
 /// How often expired peers are swept and buckets checked for refresh.
@@ -317,6 +319,7 @@ impl DhtNode {
             stats: DhtStats::default(),
             next_query: 1,
             next_housekeeping: now + HOUSEKEEPING,
+            next_fill: now,
             config,
             rng,
         }

@@ -212,9 +212,17 @@ impl RoutingTable {
         self.buckets[i].nodes.iter_mut().find(|e| e.info.id == *id)
     }
 
-    /// Offers a node seen alive at `now`. Splits, evicts a bad node or queues a candidate as
-    /// BEP 5 describes.
+    /// Offers a node seen alive at `now` but not verified (it sent us something; its source
+    /// address may be forged). Splits, evicts a bad node or queues a candidate as BEP 5
+    /// describes; never displaces a node that is not bad for the sake of spread (only
+    /// [`on_response`](Self::on_response), a verified round trip, does).
     pub fn insert(&mut self, now: Instant, info: NodeInfo) -> Insert {
+        self.insert_node(now, info, false)
+    }
+
+    /// [`insert`](Self::insert); a `verified` node (it answered our query) of an empty slot
+    /// in a full wide bucket also takes the place of the worst node of a crowded slot.
+    fn insert_node(&mut self, now: Instant, info: NodeInfo, verified: bool) -> Insert {
         if info.id == self.own {
             return Insert::Rejected;
         }
@@ -264,9 +272,10 @@ impl RoutingTable {
                 }
             }
             // A full bucket keeps its nodes spread over its range (see `spread_victim`): a
-            // node of an empty slot takes the place of the worst node of a crowded one,
-            // which waits in the replacement cache.
-            let victim = if last || !self.spread_kept(i) {
+            // verified node of an empty slot takes the place of the worst node of a crowded
+            // one, which waits in the replacement cache. (A mere query could come from a
+            // forged address with an id chosen to push good nodes out.)
+            let victim = if last || !verified || !self.spread_kept(i) {
                 None
             } else {
                 self.spread_victim(now, i, Some(&info.id))
@@ -358,9 +367,9 @@ impl RoutingTable {
         }
     }
 
-    /// `info` was named in an answer (not verified): it takes a free slot if its bucket has
-    /// one and is otherwise ignored; it never splits a bucket or displaces anyone (see
-    /// [`RoutingConfig::admit_heard`]).
+    /// `info` was named in an answer (not verified): it takes a free place if its bucket has
+    /// one (in a wide bucket, only if its slot is empty) and is otherwise ignored; it never
+    /// splits a bucket or displaces anyone (see [`RoutingConfig::admit_heard`]).
     pub fn heard_about(&mut self, now: Instant, info: NodeInfo) {
         if !self.config.admit_heard || info.id == self.own {
             return;
@@ -387,7 +396,7 @@ impl RoutingTable {
     /// answers to one lookup (a refresh) instead clusters around that lookup's target, and
     /// its nearest node to another target shares few bits with it: a lookup starting there
     /// needs an extra hop. (libtorrent keeps its buckets spread the same way.)
-    fn slot_bits(&self, i: usize) -> usize {
+    pub(crate) fn slot_bits(&self, i: usize) -> usize {
         let capacity = self.capacity(i).max(1);
         (usize::BITS - 1 - capacity.leading_zeros()).min(SLOT_BITS_MAX) as usize
     }
@@ -396,7 +405,7 @@ impl RoutingTable {
     /// there for reach. A bucket of k keeps BEP 5's rule that a good node is never
     /// displaced: near our own id those are the nodes whose nearest neighbours we are, and
     /// a lookup for a key next to them can find them only if their neighbours keep them.
-    fn spread_kept(&self, i: usize) -> bool {
+    pub(crate) fn spread_kept(&self, i: usize) -> bool {
         self.capacity(i) > self.config.k
     }
 
@@ -445,7 +454,7 @@ impl RoutingTable {
 
     /// `info` answered a query of ours after `rtt`: it is good, and inserted if new.
     pub fn on_response(&mut self, now: Instant, info: NodeInfo, rtt: Option<Duration>) -> Insert {
-        let result = self.insert(now, info);
+        let result = self.insert_node(now, info, true);
         if let Some(entry) = self.get_mut(&info.id).filter(|e| e.info.addr == info.addr) {
             entry.last_response = Some(now);
             entry.failures = 0;
@@ -715,7 +724,12 @@ mod tests {
             Insert::Full
         );
         assert!(table.get(&far(1, 2)).is_none());
-        // A node of the empty slot 15 takes the place of the slower node of crowded slot 0.
+        // A node that only queried us (its address may be forged) never displaces anyone.
+        assert_eq!(table.on_query(now, node(far(15, 3), 31)), Insert::Full);
+        assert!(table.get(&far(15, 3)).is_none());
+        assert!(table.get(&far(0, 0)).is_some());
+        // A node of the empty slot 15 that answered us takes the place of the slower node
+        // of crowded slot 0.
         assert_eq!(
             table.on_response(now, node(far(15, 2), 30), None),
             Insert::Added
