@@ -33,7 +33,7 @@ impl RoutingTable {
                 continue;
             }
             let slot_bits = self.slot_bits(i);
-            let part_bits = ((usize::BITS - 1 - parts.leading_zeros()) as usize).min(slot_bits);
+            let part_bits = (parts.ilog2() as usize).min(slot_bits);
             let mut taken = vec![false; 1 << slot_bits];
             for id in self.bucket_ids(i) {
                 taken[id.bits(i + 1, slot_bits) as usize] = true;

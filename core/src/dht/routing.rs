@@ -122,6 +122,18 @@ impl Bucket {
             last_changed: now,
         }
     }
+
+    /// Queues `info` in the replacement cache of at most `keep` candidates, the oldest
+    /// leaving first; `keep = 0` keeps no cache (and must not remove from an empty one).
+    fn queue_candidate(&mut self, info: NodeInfo, keep: usize) {
+        if keep == 0 || self.replacements.contains(&info) {
+            return;
+        }
+        if self.replacements.len() >= keep {
+            self.replacements.remove(0);
+        }
+        self.replacements.push(info);
+    }
 }
 
 /// What [`RoutingTable::insert`] did.
@@ -288,13 +300,7 @@ impl RoutingTable {
                 }
                 None => info,
             };
-            // `replacements = 0` keeps no cache (and must not remove from an empty one).
-            if config.replacements > 0 && !bucket.replacements.contains(&queued) {
-                if bucket.replacements.len() >= config.replacements {
-                    bucket.replacements.remove(0);
-                }
-                bucket.replacements.push(queued);
-            }
+            bucket.queue_candidate(queued, config.replacements);
             if victim.is_some() {
                 return Insert::Added;
             }
@@ -357,12 +363,7 @@ impl RoutingTable {
                     .unwrap_or(self.buckets[i].nodes.len() - 1);
                 let bucket = &mut self.buckets[i];
                 let entry = bucket.nodes.remove(at);
-                if keep > 0 {
-                    if bucket.replacements.len() >= keep {
-                        bucket.replacements.remove(0);
-                    }
-                    bucket.replacements.push(entry.info);
-                }
+                bucket.queue_candidate(entry.info, keep);
             }
         }
     }
@@ -397,8 +398,7 @@ impl RoutingTable {
     /// its nearest node to another target shares few bits with it: a lookup starting there
     /// needs an extra hop. (libtorrent keeps its buckets spread the same way.)
     pub(crate) fn slot_bits(&self, i: usize) -> usize {
-        let capacity = self.capacity(i).max(1);
-        (usize::BITS - 1 - capacity.leading_zeros()).min(SLOT_BITS_MAX) as usize
+        self.capacity(i).max(1).ilog2().min(SLOT_BITS_MAX) as usize
     }
 
     /// Whether bucket `i` is kept spread: only buckets wider than k, whose extra room is

@@ -206,14 +206,7 @@ impl DhtNode {
         self.offer(now, info, Some(rtt), false);
         match pending.purpose {
             Purpose::Liveness => {}
-            Purpose::Fill => {
-                let learned = if self.config.local.is_ipv4() {
-                    &response.nodes
-                } else {
-                    &response.nodes6
-                };
-                self.heard_about(now, learned);
-            }
+            Purpose::Fill => self.heard_about(now, self.own_family(response)),
             Purpose::Ping(query) => self.push_event(DhtEvent::Pong {
                 query,
                 addr: from,
@@ -252,6 +245,7 @@ impl DhtNode {
         let own = self.id();
         let max = self.config.max_candidates;
         let max_peers = self.config.peers.max_peers_per_hash;
+        let learned = self.own_family(response);
         let Some(lookup) = self.lookups.get_mut(&query) else {
             return;
         };
@@ -284,12 +278,6 @@ impl DhtNode {
                 }
             }
         }
-        // Nodes of the family we speak (BEP 32 `nodes6` when we are on IPv6).
-        let learned = if self.config.local.is_ipv4() {
-            &response.nodes
-        } else {
-            &response.nodes6
-        };
         lookup.absorb(&own, learned, hop + 1, max);
         lookup.add_peers(now, &response.values, max_peers);
         let closest = lookup
@@ -318,6 +306,15 @@ impl DhtNode {
         self.advance(now, query);
         if bootstrap {
             self.wake_awaiting(now, false);
+        }
+    }
+
+    /// The nodes of an answer in the family we speak (BEP 32 `nodes6` when we are on IPv6).
+    fn own_family<'r>(&self, response: &'r Response<'_>) -> &'r [NodeInfo] {
+        if self.config.local.is_ipv4() {
+            &response.nodes
+        } else {
+            &response.nodes6
         }
     }
 
