@@ -12,6 +12,11 @@ mod sim_matrix;
 mod stun_server;
 mod turn_server;
 
+/// The simulator makes and frees millions of small buffers; mimalloc handles them faster
+/// and with less fragmentation than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

@@ -44,10 +44,12 @@ impl IpVotes {
         if let Some(at) = self.votes.iter().position(|(v, _)| *v == voter) {
             self.votes.remove(at);
         }
-        self.votes.push_back((voter, seen));
-        while self.votes.len() > self.max_voters {
+        // Make room first, so the queue never outgrows `max_voters` (its capacity would
+        // double past it, in every node).
+        while self.votes.len() >= self.max_voters {
             self.votes.pop_front();
         }
+        self.votes.push_back((voter, seen));
         let count = self.votes.iter().filter(|(_, s)| *s == seen).count();
         if count >= self.needed && count * 2 > self.votes.len() && self.current != Some(seen) {
             self.current = Some(seen);

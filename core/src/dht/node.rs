@@ -284,6 +284,19 @@ const HOUSEKEEPING: Duration = Duration::from_secs(60);
 const MAX_TRANSMITS: usize = 4096;
 /// Queued events beyond which new ones are dropped.
 const MAX_EVENTS: usize = 4096;
+/// Room an output queue keeps once drained (see [`pop_or_shrink`]).
+const IDLE_QUEUE: usize = 8;
+
+/// The next item of an output queue; once it is drained, the room a burst left (a
+/// bootstrap sends hundreds of queries at once) goes back down to [`IDLE_QUEUE`], since a
+/// process may hold many idle nodes (a simulation holds 100,000).
+fn pop_or_shrink<T>(queue: &mut VecDeque<T>) -> Option<T> {
+    let item = queue.pop_front();
+    if item.is_none() && queue.capacity() > IDLE_QUEUE {
+        queue.shrink_to(IDLE_QUEUE);
+    }
+    item
+}
 
 impl DhtNode {
     /// A node with no contacts yet; call [`bootstrap`](Self::bootstrap) to join.
@@ -454,7 +467,7 @@ impl DhtNode {
         // A node never measured is expected to be as fast as the average node.
         let typical = self.rtt.srtt();
         let next = lookup.next(self.config.alpha, k, |id| {
-            table.get(id).and_then(|e| e.srtt).or(typical)
+            table.get(id).and_then(|e| e.srtt()).or(typical)
         });
         for i in next {
             let Some(info) = self.lookups.get(&query).map(|l| l.candidates[i].info) else {
@@ -618,7 +631,9 @@ impl DhtNode {
                 break;
             }
         }
-        let node_srtt = node.and_then(|id| self.table.get(&id)).and_then(|e| e.srtt);
+        let node_srtt = node
+            .and_then(|id| self.table.get(&id))
+            .and_then(|e| e.srtt());
         let deadline = now + self.rtt.timeout(node_srtt);
         let soft = matches!(purpose, Purpose::Lookup(_))
             .then(|| now + self.rtt.soft_timeout(node_srtt))
@@ -794,11 +809,11 @@ impl Machine for DhtNode {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        pop_or_shrink(&mut self.transmits)
     }
 
     fn poll_event(&mut self) -> Option<DhtEvent> {
-        self.events.pop_front()
+        pop_or_shrink(&mut self.events)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

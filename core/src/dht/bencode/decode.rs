@@ -276,8 +276,10 @@ mod tests {
         ] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
-        assert_eq!(decode(b"i9223372036854775807e"), Ok(Value::Int(i64::MAX)));
-        assert_eq!(decode(b"i-9223372036854775808e"), Ok(Value::Int(i64::MIN)));
+        assert_eq!(round_trip(b"i9223372036854775807e"), Value::Int(i64::MAX));
+        assert_eq!(round_trip(b"i-9223372036854775808e"), Value::Int(i64::MIN));
+        assert_eq!(round_trip(b"i10e"), Value::Int(10));
+        assert_eq!(round_trip(b"i-100e"), Value::Int(-100));
         assert!(matches!(
             decode(b"i9223372036854775808e"),
             Err(DecodeError::BadInteger(1))
@@ -361,5 +363,20 @@ mod tests {
         ]);
         assert_eq!(v.to_bytes(), b"d1:al1:xe1:zi1ee");
         assert_eq!(decode(&v.to_bytes()).unwrap().to_bytes(), v.to_bytes());
+        // Past the entries sorted on the stack: the same order, the first of a repeated key.
+        let keys: Vec<[u8; 2]> = (0..40u8).map(|i| [b'a' + i % 20, b'0' + i / 20]).collect();
+        let mut entries: Vec<(&[u8], Value<'_>)> = keys
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(n, k)| (&k[..], Value::Int(n as i64)))
+            .collect();
+        entries.push((b"a0", Value::Int(-1)));
+        let bytes = Value::Dict(entries).to_bytes();
+        let back = decode(&bytes).unwrap();
+        let dict = back.as_dict().unwrap();
+        assert_eq!(dict.len(), 40);
+        assert!(dict.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(back.get(b"a0"), Some(&Value::Int(39)));
     }
 }

@@ -11,7 +11,10 @@ pub fn encode(value: &Value<'_>, out: &mut Vec<u8>) {
     match value {
         Value::Int(n) => {
             out.push(b'i');
-            out.extend_from_slice(n.to_string().as_bytes());
+            if *n < 0 {
+                out.push(b'-');
+            }
+            write_decimal(n.unsigned_abs(), out);
             out.push(b'e');
         }
         Value::Bytes(b) => write_bytes(b, out),
@@ -23,27 +26,62 @@ pub fn encode(value: &Value<'_>, out: &mut Vec<u8>) {
             out.push(b'e');
         }
         Value::Dict(entries) => {
-            let mut order: Vec<usize> = (0..entries.len()).collect();
-            // Stable sort: among equal keys the first entry comes first and is the one kept.
-            order.sort_by(|&a, &b| entries[a].0.cmp(entries[b].0));
             out.push(b'd');
-            let mut last: Option<&[u8]> = None;
-            for i in order {
-                let (key, item) = &entries[i];
-                if last == Some(*key) {
-                    continue;
+            // Every KRPC message is a small dictionary: its order is sorted on the stack.
+            if entries.len() <= SMALL_DICT {
+                let mut order = [0u8; SMALL_DICT];
+                for (slot, i) in order.iter_mut().zip(0u8..) {
+                    *slot = i;
                 }
-                last = Some(key);
-                write_bytes(key, out);
-                encode(item, out);
+                write_entries(entries, &mut order[..entries.len()], out);
+            } else {
+                let mut order: Vec<usize> = (0..entries.len()).collect();
+                write_entries(entries, &mut order, out);
             }
             out.push(b'e');
         }
     }
 }
 
+/// Dictionaries up to this many entries sort their key order without allocating.
+const SMALL_DICT: usize = 16;
+
+/// Writes `entries` in key order; `order` holds their indexes, in any order.
+fn write_entries<I>(entries: &[(&[u8], Value<'_>)], order: &mut [I], out: &mut Vec<u8>)
+where
+    I: Copy + Into<usize>,
+{
+    // Stable sort: among equal keys the first entry comes first and is the one kept.
+    order.sort_by(|&a, &b| entries[a.into()].0.cmp(entries[b.into()].0));
+    let mut last: Option<&[u8]> = None;
+    for &i in order.iter() {
+        let (key, item) = &entries[i.into()];
+        if last == Some(*key) {
+            continue;
+        }
+        last = Some(key);
+        write_bytes(key, out);
+        encode(item, out);
+    }
+}
+
 fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(bytes.len().to_string().as_bytes());
+    write_decimal(bytes.len() as u64, out);
     out.push(b':');
     out.extend_from_slice(bytes);
+}
+
+/// Appends `n` in decimal without allocating (lengths and integers of every message).
+fn write_decimal(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
