@@ -3,8 +3,11 @@
 100,000-node run: every lookup finishes, success >= 99.5% with the churn asked for, and the
 run really had the size and churn it claims. Exits 1 with the reason when a target is missed.
 
-tests/run pipes the release build's report into it:
-    pigeon sim dht --nodes 100000 --lookups 2000 --churn 0.1 --seed 2026 --json
+tests/run pipes the release build's reports into it, one per configuration:
+    pigeon sim dht --nodes 100000 --lookups 2000 --announces 200 --churn 0.1 --seed 2026 --json
+    (the same with --low-latency: `DhtConfig::low_latency`, alpha 5 and bucket factor 4)
+The defaults (alpha 3, k = 8 buckets) are held to the levels measured plus a margin; the
+low-latency configuration to issue 3's latency targets themselves.
 """
 
 import json
@@ -20,7 +23,8 @@ def main() -> int:
     terminated = report["find_node_terminated_ms"]
     peers = report["get_peers_first_peers_ms"]
     print(
-        f"dht {nodes} nodes: success {report['success'] * 100:.2f}% "
+        f"dht {nodes} nodes, alpha {report['alpha']}, bucket factor {report['bucket_factor']}: "
+        f"success {report['success'] * 100:.2f}% "
         f"({report['succeeded']}/{lookups}, {report['finished']} finished), "
         f"{report['replaced']} replaced, hops {report['hops_mean']:.2f}, "
         f"queries/lookup {report['queries_per_lookup_mean']:.1f}, "
@@ -41,24 +45,43 @@ def main() -> int:
         failures.append(f"only {report['replaced']} nodes replaced for churn {churn}")
     if report["routing_table"]["min"] == 0:
         failures.append("a node ended the join phase with an empty routing table")
-    # Guards, not issue 3's targets (medians of 200 ms are not met at this size with alpha 3
-    # and k = 8 answers; docs/dht.md "100,000 nodes"): the levels measured with the wide
-    # buckets spread and filled (get_peers p50 325 ms / p99 584 ms, result p99 886 ms,
-    # terminated p99 1347 ms, 3.48 hops, 19.1 queries, before displacement was limited to
-    # verified nodes, which costs ~0.1 hop at 20,000 nodes) plus a margin, so that a change
-    # that slows lookups down fails here (without the fill: 3.92 hops, 21.6 queries).
-    for name, figure, limit in [
-        ("get_peers first peers p50", peers["p50"], 400),
-        ("get_peers first peers p99", peers["p99"], 800),
-        ("find_node result p99", result["p99"], 1100),
-        ("find_node terminated p99", terminated["p99"], 1600),
-    ]:
-        if figure > limit:
-            failures.append(f"{name} {figure:.0f} ms > {limit} ms")
-    if report["hops_mean"] > 3.85:
-        failures.append(f"hops {report['hops_mean']:.2f} > 3.85")
-    if report["queries_per_lookup_mean"] > 22:
-        failures.append(f"queries per lookup {report['queries_per_lookup_mean']:.1f} > 22")
+    low_latency = report["alpha"] == 5 and report["bucket_factor"] == 4
+    if low_latency:
+        # Issue 3's targets: median lookup latency below 200 ms and p99 below 1 s (a
+        # get_peers user waits for the first peers; a find_node user for the nearest node).
+        # Measured with the code of aaf4b49 (50 announces): first peers p50 / p99 180 / 374
+        # ms, result p99 686 ms, terminated p99 1219 ms, 3.02 hops, 22.7 queries.
+        limits = [
+            ("get_peers first peers p50", peers["p50"], 200),
+            ("get_peers first peers p99", peers["p99"], 1000),
+            ("find_node result p99", result["p99"], 1000),
+            ("find_node terminated p99", terminated["p99"], 1600),
+        ]
+        max_hops, max_queries = 3.35, 26
+    else:
+        # Guards, not issue 3's targets (medians of 200 ms are not met at this size with
+        # alpha 3 and k = 8 answers; docs/dht.md "100,000 nodes"): the levels measured with
+        # the wide buckets spread and filled (get_peers p50 325 ms / p99 584 ms, result p99
+        # 886 ms, terminated p99 1347 ms, 3.48 hops, 19.1 queries, before displacement was
+        # limited to verified nodes, which costs ~0.1 hop at 20,000 nodes) plus a margin, so
+        # that a change that slows lookups down fails here (without the fill: 3.92 hops,
+        # 21.6 queries).
+        limits = [
+            ("get_peers first peers p50", peers["p50"], 400),
+            ("get_peers first peers p99", peers["p99"], 800),
+            ("find_node result p99", result["p99"], 1100),
+            ("find_node terminated p99", terminated["p99"], 1600),
+        ]
+        max_hops, max_queries = 3.85, 22
+    for name, figure, limit in limits:
+        if figure >= limit:
+            failures.append(f"{name} {figure:.0f} ms >= {limit} ms")
+    if report["hops_mean"] > max_hops:
+        failures.append(f"hops {report['hops_mean']:.2f} > {max_hops}")
+    if report["queries_per_lookup_mean"] > max_queries:
+        failures.append(
+            f"queries per lookup {report['queries_per_lookup_mean']:.1f} > {max_queries}"
+        )
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

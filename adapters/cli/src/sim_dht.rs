@@ -4,6 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use std::net::SocketAddr;
+
+use pigeon::dht::DhtConfig;
 use pigeon_sim::scenarios::dht::{DhtReport, DhtScenario};
 use serde_json::json;
 
@@ -34,6 +37,9 @@ pub(crate) struct Args {
     /// Every routing-table bucket holds at least k x this many nodes (1 = BEP 5).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
     bucket_factor: u64,
+    /// Every node uses `DhtConfig::low_latency` (alpha 5, bucket factor 4).
+    #[arg(long, conflicts_with_all = ["alpha", "bucket_factor"])]
+    low_latency: bool,
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -85,6 +91,13 @@ impl Progress {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let nodes = usize::try_from(args.nodes).map_err(|_| "--nodes too large".to_string())?;
+    let mut alpha = usize::try_from(args.alpha).map_err(|_| "--alpha too large".to_string())?;
+    let mut bucket_factor =
+        usize::try_from(args.bucket_factor).map_err(|_| "--bucket-factor too large".to_string())?;
+    if args.low_latency {
+        let tuned = DhtConfig::new(SocketAddr::from(([0, 0, 0, 0], 0))).low_latency();
+        (alpha, bucket_factor) = (tuned.alpha, tuned.routing.bucket_factor);
+    }
     let scenario = DhtScenario {
         nodes,
         lookups: args.lookups,
@@ -92,9 +105,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         seed: args.seed,
         churn: args.churn,
         loss: args.loss,
-        alpha: usize::try_from(args.alpha).map_err(|_| "--alpha too large".to_string())?,
-        bucket_factor: usize::try_from(args.bucket_factor)
-            .map_err(|_| "--bucket-factor too large".to_string())?,
+        alpha,
+        bucket_factor,
     };
     let mut progress = Progress {
         tty: std::io::stderr().is_terminal(),
