@@ -113,14 +113,48 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         last: None,
         shown: false,
     };
+    let started = Instant::now();
     let report = scenario.run(&mut |done, total| progress.update(done, total));
     progress.finish();
+    // What the run cost this machine (not part of the simulated figures or the trace).
+    let cost = RunCost {
+        wall: started.elapsed(),
+        peak_rss: peak_rss_bytes(),
+    };
     if args.json {
-        println!("{}", report_json(&report));
+        let mut json = report_json(&report);
+        json["wall_seconds"] = json!(cost.wall.as_secs_f64());
+        json["peak_rss_bytes"] = json!(cost.peak_rss);
+        println!("{json}");
     } else {
         print!("{report}");
+        print!("{cost}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Wall time and peak memory of a simulation run.
+struct RunCost {
+    wall: Duration,
+    peak_rss: Option<u64>,
+}
+
+impl std::fmt::Display for RunCost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{:<22} {:.1} s", "wall time", self.wall.as_secs_f64())?;
+        match self.peak_rss {
+            Some(bytes) => writeln!(f, "{:<22} {:.2} GB", "peak RSS", bytes as f64 / 1e9),
+            None => writeln!(f, "{:<22} unknown", "peak RSS"),
+        }
+    }
+}
+
+/// The process's peak resident set (Linux `VmHWM`), if the system reports it.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn report_json(r: &DhtReport) -> serde_json::Value {

@@ -107,8 +107,8 @@ impl DhtConfig {
     /// Lookups tuned for latency at the cost of traffic and memory: five requests in
     /// parallel (libtorrent's default) instead of three, and every bucket at least four
     /// times k (answers still carry k nodes). In the 100,000-node simulation this takes the
-    /// median time to a `get_peers`'s first peers under 200 ms, for ~30% more queries per
-    /// lookup and ~160 more routing entries per node (docs/dht.md, "100,000 nodes").
+    /// median time to a `get_peers`'s first peers under 200 ms, for ~16% more queries per
+    /// lookup and ~170 more routing entries per node (docs/dht.md, "100,000 nodes").
     pub fn low_latency(mut self) -> DhtConfig {
         self.alpha = 5;
         self.routing.bucket_factor = 4;

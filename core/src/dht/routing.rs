@@ -144,7 +144,8 @@ impl Entry {
 
     /// The node's state at `now` (BEP 5 "Routing Table").
     pub fn state(&self, now: Instant, config: &RoutingConfig) -> NodeState {
-        if self.failures() >= config.bad_after_failures {
+        // `failures` saturates at u16::MAX: a larger setting means that many.
+        if self.failures() >= config.bad_after_failures.min(u32::from(u16::MAX)) {
             return NodeState::Bad;
         }
         let recent = |t: Option<Instant>| {

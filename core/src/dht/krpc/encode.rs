@@ -4,8 +4,8 @@ use super::compact::{NODE_V4_LEN, NODE_V6_LEN};
 use super::{Body, Message, Method, Response, write_addr, write_nodes};
 use crate::dht::bencode::{Value, decode, encode};
 
-/// Bytes of a message besides its node lists and peers: keys, ids, transaction id, token,
-/// version, `ip` (a `get_peers` answer's come to about 100).
+/// Room for what a message carries besides node lists and peers: keys, ids, transaction id,
+/// token, version, `ip`. Those of a `get_peers` answer take about 100 bytes.
 const ENVELOPE: usize = 128;
 
 impl Message<'_> {
@@ -149,8 +149,9 @@ impl Message<'_> {
             // BEP 43: "ro" is a top-level key set to 1 in every query a read-only node sends.
             top.push((b"ro", Value::Int(1)));
         }
-        // Room for the envelope and every string carried, so the message is written in one
-        // allocation (an answer with eight nodes is ~300 bytes).
+        // Room for the envelope, node lists and peers, so the usual message is written in one
+        // allocation (an answer with eight nodes is ~300 bytes); a BEP 44 value or a long
+        // error message may still grow it.
         let mut out = Vec::with_capacity(ENVELOPE + nodes.len() + nodes6.len() + 20 * values.len());
         encode(&Value::Dict(top), &mut out);
         out
