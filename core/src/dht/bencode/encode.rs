@@ -29,10 +29,7 @@ pub fn encode(value: &Value<'_>, out: &mut Vec<u8>) {
             out.push(b'd');
             // Every KRPC message is a small dictionary: its order is sorted on the stack.
             if entries.len() <= SMALL_DICT {
-                let mut order = [0u8; SMALL_DICT];
-                for (slot, i) in order.iter_mut().zip(0u8..) {
-                    *slot = i;
-                }
+                let mut order: [usize; SMALL_DICT] = core::array::from_fn(|i| i);
                 write_entries(entries, &mut order[..entries.len()], out);
             } else {
                 let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -47,15 +44,12 @@ pub fn encode(value: &Value<'_>, out: &mut Vec<u8>) {
 const SMALL_DICT: usize = 16;
 
 /// Writes `entries` in key order; `order` holds their indexes, in any order.
-fn write_entries<I>(entries: &[(&[u8], Value<'_>)], order: &mut [I], out: &mut Vec<u8>)
-where
-    I: Copy + Into<usize>,
-{
+fn write_entries(entries: &[(&[u8], Value<'_>)], order: &mut [usize], out: &mut Vec<u8>) {
     // Stable sort: among equal keys the first entry comes first and is the one kept.
-    order.sort_by(|&a, &b| entries[a.into()].0.cmp(entries[b.into()].0));
+    order.sort_by(|&a, &b| entries[a].0.cmp(entries[b].0));
     let mut last: Option<&[u8]> = None;
     for &i in order.iter() {
-        let (key, item) = &entries[i.into()];
+        let (key, item) = &entries[i];
         if last == Some(*key) {
             continue;
         }
